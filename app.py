@@ -1,0 +1,18 @@
+"""MedGAN Studio entry point: ``streamlit run app.py``. Page config and navigation only."""
+
+import streamlit as st
+
+st.set_page_config(page_title="MedGAN Studio", page_icon=":material/biotech:", layout="wide")
+
+if st.query_params.get("rater"):
+    # A rater's link opens the rating screen and nothing else: no navigation to other pages.
+    page = st.navigation([st.Page("pages/rate.py", title="Rating session", icon=":material/visibility:")],
+                         position="hidden")
+else:
+    page = st.navigation(
+        [
+            st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/data.py", title="Data", icon=":material/folder_open:"),
+        ]
+    )
+page.run()

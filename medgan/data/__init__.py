@@ -1,0 +1,1 @@
+"""Datasets: readers, ingestion, manifest, cache and splits."""

@@ -1,0 +1,67 @@
+"""Small image operations shared by readers, the cache and the exporters."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+
+def scale_to_uint8(arr: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5) -> np.ndarray:
+    """Map any numeric array to uint8 with a percentile window (uint8 input is returned unchanged)."""
+    if arr.dtype == np.uint8:
+        return arr
+    data = arr.astype(np.float32)
+    finite = data[np.isfinite(data)]
+    if finite.size == 0:
+        return np.zeros(arr.shape, np.uint8)
+    lo, hi = np.percentile(finite, [low_pct, high_pct])
+    if hi <= lo:
+        lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return np.zeros(arr.shape, np.uint8)
+    data = np.nan_to_num(data, nan=lo)
+    return np.clip((data - lo) / (hi - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def window_to_uint8(arr: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Linear window (DICOM PS3.3 C.11.2.1.2 style) of a float array to uint8."""
+    width = max(float(width), 1.0)
+    lo = center - 0.5 - (width - 1) / 2
+    scaled = (arr.astype(np.float32) - lo) / (width - 1) * 255.0
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def to_channels_first(pixels: np.ndarray) -> np.ndarray:
+    """(H, W) -> (1, H, W); (C, H, W) stays."""
+    return pixels[None] if pixels.ndim == 2 else pixels
+
+
+def to_grayscale(pixels: np.ndarray) -> np.ndarray:
+    """(3, H, W) RGB -> (1, H, W) with ITU-R 601 luma; single-channel input unchanged."""
+    pixels = to_channels_first(pixels)
+    if pixels.shape[0] == 3:
+        luma = 0.299 * pixels[0] + 0.587 * pixels[1] + 0.114 * pixels[2]
+        return np.clip(luma + 0.5, 0, 255).astype(np.uint8)[None]
+    return pixels
+
+
+def square_resize(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop (C, H, W) uint8 to a square and resize each channel to ``size`` (LANCZOS down, bicubic up)."""
+    pixels = to_channels_first(pixels)
+    _, h, w = pixels.shape
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    cropped = pixels[:, top : top + side, left : left + side]
+    if side == size:
+        return np.ascontiguousarray(cropped)
+    method = Image.Resampling.LANCZOS if side > size else Image.Resampling.BICUBIC
+    out = [np.asarray(Image.fromarray(ch).resize((size, size), method)) for ch in cropped]
+    return np.stack(out).astype(np.uint8)
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    """(C, H, W) or (H, W) uint8 -> PIL image (1 channel 'L', 3 channels 'RGB', else the first channel)."""
+    image = to_channels_first(image)
+    if image.shape[0] == 3:
+        return Image.fromarray(np.moveaxis(image, 0, -1), "RGB")
+    return Image.fromarray(image[0], "L")

@@ -1,0 +1,232 @@
+"""Turn a folder, file or ZIP into a registered dataset: manifest, base cache, splits, ingestion report.
+
+One bad file never stops an import: it becomes a row (file, reason) in ``skipped.csv``. The dataset is
+built in a staging folder and registered in one transaction at the end, so an import that fails or is
+killed leaves every existing dataset untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from medgan import workspace
+from medgan.data.cache import NpyStreamWriter, cache_path
+from medgan.data.frames import Frame, SkippedFile, UnreadableFile
+from medgan.data.imageops import square_resize, to_channels_first, to_grayscale
+from medgan.data.readers import ReadOptions, reader_for
+from medgan.data.splits import patient_split
+from medgan.data.store import DatasetInfo, register_dataset
+
+Progress = Callable[[int, int, str], None]
+UNLABELLED = "unlabelled"
+
+
+class NothingReadable(ValueError):
+    """Raised when not one image could be read from a source; carries the skipped list."""
+
+    def __init__(self, source: str, skipped: list[SkippedFile]) -> None:
+        reasons = "; ".join(f"{s.file}: {s.reason}" for s in skipped[:5])
+        super().__init__(f"no readable images in {source}" + (f" ({reasons})" if reasons else ""))
+        self.skipped = skipped
+
+
+@dataclass
+class IngestResult:
+    """What an import produced."""
+
+    dataset: DatasetInfo
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """JSON-ready summary: name, n_images, classes, skipped."""
+        return {
+            "name": self.dataset.name,
+            "id": self.dataset.id,
+            "n_images": self.dataset.n_images,
+            "classes": self.dataset.classes,
+            "channels": self.dataset.channels,
+            "resolution": self.dataset.base_resolution,
+            "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+        }
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith((".", "__MACOSX")) for part in path.relative_to(root).parts)
+
+
+def list_source_files(root: Path) -> list[Path]:
+    """Every regular, non-hidden file under ``root`` (or ``root`` itself), sorted for a stable order."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _is_hidden(p, root))
+
+
+def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
+    """``file -> {label, patient_id}`` from a CSV with a file column and a label column."""
+    table = pd.read_csv(path, dtype=str).fillna("")
+    columns = {c.lower().strip(): c for c in table.columns}
+    file_col = next((columns[c] for c in ("file", "filename", "image", "path") if c in columns), None)
+    label_col = next((columns[c] for c in ("label", "class", "diagnosis") if c in columns), None)
+    if file_col is None or label_col is None:
+        raise ValueError(f"{path.name}: label CSV needs a 'file' column and a 'label' column, found {list(table.columns)}")
+    patient_col = next((columns[c] for c in ("patient_id", "patient", "patientid") if c in columns), None)
+    out = {}
+    for _, row in table.iterrows():
+        entry = {"label": row[label_col]}
+        if patient_col:
+            entry["patient_id"] = row[patient_col]
+        out[row[file_col].replace("\\", "/")] = entry
+    return out
+
+
+def _iter_frames(
+    files: list[Path], options: ReadOptions, skipped: list[SkippedFile], root: Path, progress: Progress | None
+) -> Iterator[tuple[Path, Frame]]:
+    for done, path in enumerate(files, start=1):
+        display = str(path.relative_to(root)) if path != root else path.name
+        reader = reader_for(path)
+        if reader is None:
+            skipped.append(SkippedFile(display, "not a recognised image format (PNG, JPEG, TIFF, DICOM, NIfTI, .npz)"))
+        else:
+            try:
+                for frame in reader.read(path, options):
+                    yield path, frame
+            except UnreadableFile as exc:
+                skipped.append(SkippedFile(display, str(exc)))
+            except Exception as exc:  # one broken file must never end the import
+                skipped.append(SkippedFile(display, f"{type(exc).__name__}: {exc}"))
+        if progress is not None:
+            progress(done, len(files), display)
+
+
+def _label_for(frame: Frame, path: Path, root: Path, labels: str, csv_labels: dict) -> str | None:
+    rel = path.relative_to(root).as_posix() if path != root else path.name
+    if labels.startswith("csv:"):
+        entry = csv_labels.get(rel) or csv_labels.get(path.name)
+        return entry["label"] if entry else None
+    if frame.label is not None:
+        return frame.label
+    if labels == "folders" and path != root and len(Path(rel).parts) > 1:
+        return Path(rel).parts[0]
+    return UNLABELLED
+
+
+def _patient_for(frame: Frame, path: Path, root: Path, csv_labels: dict) -> str:
+    if frame.patient_id:
+        return frame.patient_id
+    rel = path.relative_to(root).as_posix() if path != root else path.name
+    entry = csv_labels.get(rel) or csv_labels.get(path.name) or {}
+    return entry.get("patient_id") or (f"{rel}#{frame.frame}" if path.suffix.lower() == ".npz" else rel)
+
+
+def ingest(
+    source: str | Path,
+    name: str,
+    *,
+    labels: str = "folders",
+    resolution: int = 128,
+    channels: str = "auto",
+    options: ReadOptions | None = None,
+    seed: int = 0,
+    replace: bool = False,
+    description: str = "",
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Import ``source`` (folder, file or ZIP) as dataset ``name``.
+
+    Args:
+        labels: ``folders`` (first sub-folder), ``csv:PATH`` (file,label[,patient_id]), ``tag:KEYWORD``
+            (DICOM attribute) or ``none``.
+        resolution: side of the square base cache (32-256); other resolutions derive from it.
+        channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
+    Raises:
+        NothingReadable: when no image at all could be read.
+    """
+    options = options or ReadOptions()
+    if labels.startswith("tag:"):
+        options.label_tag = labels.split(":", 1)[1]
+    source_path = Path(source).expanduser()
+    if not source_path.exists():
+        raise FileNotFoundError(f"{source_path}: no such file or folder")
+    dataset_id = uuid.uuid4().hex[:12]
+    staging = workspace.subdir("datasets", f".staging-{dataset_id}")
+    try:
+        root = source_path
+        if source_path.is_file() and source_path.suffix.lower() == ".zip":
+            from medgan.data.zipsafe import safe_extract
+
+            root = safe_extract(source_path, staging / "files")
+        csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
+        result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
+                        options, csv_labels, seed, description, progress)
+        shutil.rmtree(staging / "files", ignore_errors=True)
+        final = workspace.subdir("datasets") / dataset_id
+        staging.rename(final)
+        register_dataset(result.dataset, replace=replace)
+        return result
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(workspace.home() / "datasets" / dataset_id, ignore_errors=True)
+        raise
+
+
+def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
+           description, progress) -> IngestResult:
+    skipped: list[SkippedFile] = []
+    rows: list[dict] = []
+    writer: NpyStreamWriter | None = None
+    label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
+    files = [f for f in list_source_files(root) if f.resolve() != label_csv]
+    try:
+        for path, frame in _iter_frames(files, options, skipped, root, progress):
+            pixels = to_channels_first(frame.pixels)
+            if writer is None:
+                n_ch = {"gray": 1, "rgb": 3}.get(channels, pixels.shape[0])
+                writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
+            display = str(path.relative_to(root)) if path != root else path.name
+            if writer.shape_tail[0] == 1:
+                pixels = to_grayscale(pixels)
+            elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
+                pixels = np.repeat(pixels, 3, axis=0)
+            if pixels.shape[0] != writer.shape_tail[0]:
+                skipped.append(SkippedFile(display, f"has {pixels.shape[0]} channels, dataset has {writer.shape_tail[0]}"))
+                continue
+            label = _label_for(frame, path, root, labels, csv_labels)
+            if label is None:
+                skipped.append(SkippedFile(display, "no label for this file in the label CSV"))
+                continue
+            writer.append(square_resize(pixels, resolution))
+            rows.append({"index": len(rows), "source": display, "frame": frame.frame, "label": label,
+                         "patient_id": _patient_for(frame, path, root, csv_labels), "split": frame.split or "",
+                         "height": pixels.shape[1], "width": pixels.shape[2]})
+        if writer is None or not rows:
+            raise NothingReadable(source, skipped)
+        writer.close()
+    except BaseException:
+        if writer is not None and not writer._fh.closed:
+            writer.abort()
+        raise
+    manifest = pd.DataFrame(rows)
+    if (manifest["split"] == "").any():
+        manifest["split"] = patient_split(manifest["label"].to_numpy(), manifest["patient_id"].to_numpy(), seed=seed)
+    manifest.to_csv(staging / "manifest.csv", index=False)
+    with open(staging / "skipped.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["file", "reason"])
+        out.writerows([(s.file, s.reason) for s in skipped])
+    info = DatasetInfo(
+        id=dataset_id, name=name, source=source, created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        n_images=len(manifest), channels=writer.shape_tail[0], base_resolution=resolution,
+        classes=dict(sorted(Counter(manifest["label"]).items())), n_skipped=len(skipped), description=description,
+    )
+    return IngestResult(info, skipped)

@@ -1,0 +1,83 @@
+"""Registry of file readers, looked up by extension or by sniffing the file's first bytes.
+
+A reader is a function ``(path, options) -> Iterator[Frame]`` registered with :func:`register_reader`;
+it raises :class:`~medgan.data.frames.UnreadableFile` with a reason when it cannot decode a file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from medgan.data.frames import Frame
+
+READER_MODULES = ("medgan.data.raster",)
+
+
+@dataclass
+class ReadOptions:
+    """Choices that change how files decode.
+
+    window: (center, width) forced on every DICOM (user override); ``None`` uses the header, then percentiles.
+    multiframe: ``"frames"`` (each frame an image) or ``"stack"`` (frames as channels, 2.5D).
+    stack_depth: channels per 2.5D stack (multi-frame DICOM / NIfTI slabs).
+    nifti_axis: axis NIfTI volumes are sliced along.
+    label_tag: DICOM keyword whose value becomes the label (``--labels tag:KEYWORD``).
+    """
+
+    window: tuple[float, float] | None = None
+    multiframe: str = "frames"
+    stack_depth: int = 3
+    nifti_axis: int = 2
+    label_tag: str | None = None
+
+
+ReadFn = Callable[[Path, ReadOptions], Iterator[Frame]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered reader: name, file extensions it claims, optional content sniffer, read function."""
+
+    name: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[Path], bool] | None
+    read: ReadFn
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(
+    name: str, extensions: tuple[str, ...] = (), sniff: Callable[[Path], bool] | None = None
+) -> Callable[[ReadFn], ReadFn]:
+    """Decorator that registers a read function under ``name``."""
+
+    def wrap(fn: ReadFn) -> ReadFn:
+        _READERS[name] = Reader(name, tuple(e.lower() for e in extensions), sniff, fn)
+        return fn
+
+    return wrap
+
+
+def readers() -> dict[str, Reader]:
+    """All registered readers (imports the reader modules on first call)."""
+    if not _READERS:
+        for module in READER_MODULES:
+            importlib.import_module(module)
+    return dict(_READERS)
+
+
+def reader_for(path: Path) -> Reader | None:
+    """The reader for ``path``: by its (double) extension first, then by sniffing its content."""
+    name = path.name.lower()
+    all_readers = readers()
+    for reader in all_readers.values():
+        if any(name.endswith(ext) for ext in reader.extensions):
+            return reader
+    for reader in all_readers.values():
+        if reader.sniff is not None and reader.sniff(path):
+            return reader
+    return None
