@@ -12,7 +12,6 @@ else:
     page = st.navigation(
         [
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-            st.Page("pages/data.py", title="Data", icon=":material/folder_open:"),
         ]
     )
 page.run()
