@@ -1,0 +1,82 @@
+"""Blinding: metadata-free PNG bytes, opaque image ids and a per-rater image order.
+
+Every image a rater sees is decoded to bare pixels and encoded again as a PNG that holds only the critical
+chunks (IHDR, PLTE, IDAT, IEND): no text (tEXt/iTXt/zTXt), EXIF, time, physical size or colour-profile chunk
+can tell a real image from a synthetic one. Ids come from :func:`secrets.token_urlsafe`, so they carry no
+order and no trace of where an image came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import struct
+
+import numpy as np
+from PIL import Image
+
+from medgan.data.imageops import to_pil
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CRITICAL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+
+
+def new_image_id() -> str:
+    """A fresh opaque image id (16 random bytes, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_rater_token() -> str:
+    """An unguessable rater token (32 random bytes, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def strip_ancillary_chunks(png: bytes) -> bytes:
+    """Keep only the critical PNG chunks; raises ValueError for bytes that are not a PNG."""
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("not a PNG file (bad signature)")
+    out, pos = [PNG_SIGNATURE], len(PNG_SIGNATURE)
+    while pos + 8 <= len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind = png[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(png):
+            raise ValueError("truncated PNG chunk")
+        if kind in CRITICAL_CHUNKS:
+            out.append(png[pos:end])
+        pos = end
+        if kind == b"IEND":
+            break
+    return b"".join(out)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """(C, H, W) or (H, W) uint8 -> PNG bytes with critical chunks only."""
+    buffer = io.BytesIO()
+    to_pil(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", compress_level=6)
+    return strip_ancillary_chunks(buffer.getvalue())
+
+
+def decode_png(png: bytes) -> np.ndarray:
+    """PNG bytes -> bare pixels as (C, H, W) uint8 (everything else in the file is dropped)."""
+    with Image.open(io.BytesIO(png)) as img:
+        pixels = np.asarray(img.convert("RGB" if img.mode in ("RGB", "RGBA", "P") else "L"))
+    return pixels[None] if pixels.ndim == 2 else np.moveaxis(pixels, -1, 0)
+
+
+def reencode_png(png: bytes) -> bytes:
+    """Freshly encoded, metadata-free PNG of the pixels in ``png`` (what a rater's browser receives)."""
+    return encode_png(decode_png(png))
+
+
+def rater_order(study_seed: int, token: str, image_ids: list[str]) -> list[str]:
+    """The order one rater sees the images in: a permutation seeded by (study seed, token).
+
+    Depends only on the seed, the token and the set of ids, so it is the same after every resume and
+    differs between raters.
+    """
+    digest = hashlib.sha256(f"{study_seed}:{token}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:16], "big"))
+    ordered = sorted(image_ids)
+    return [ordered[i] for i in rng.permutation(len(ordered))]

@@ -1,0 +1,182 @@
+"""Creating a visual Turing study: pick held-out real images, sample synthetic ones, hand out rater tokens.
+
+Real images come from the dataset's held-out splits (test, then val), never from the images the generator
+was trained on, at the generator's resolution so image size does not give the answer away. Synthetic images
+come from ``load_generator(run).sample`` with the study seed. Everything is stored in one transaction under
+opaque ids, inserted in a shuffled order.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from medgan.data.imageops import to_grayscale
+from medgan.data.store import get_dataset, load_images
+from medgan.turing import store
+from medgan.turing.blinding import encode_png, new_image_id, new_rater_token
+
+HELD_OUT_SPLITS = ("test", "val")
+DEFAULT_BASE_URL = "http://localhost:8501"
+
+
+class Generator(Protocol):
+    """What a study needs of ``medgan.generate.LoadedGenerator``."""
+
+    run_id: str
+    resolution: int
+    channels: int
+    class_names: list[str]
+    conditional: bool
+    dataset: str
+    checkpoint_sha256: str
+
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What the owner asks for. With ``per_class``, ``n_real`` and ``n_synthetic`` are per class."""
+
+    name: str
+    dataset: str
+    run_id: str
+    n_real: int
+    n_synthetic: int
+    raters: list[str]
+    per_class: bool = False
+    seed: int = 0
+
+
+@dataclass
+class _Item:
+    pixels: np.ndarray
+    source: str
+    label: str
+    origin: str
+
+
+def rater_link(token: str, base_url: str = DEFAULT_BASE_URL) -> str:
+    """The link a rater opens: ``BASE/?rater=TOKEN``."""
+    return f"{base_url.rstrip('/')}/?rater={token}"
+
+
+def _validate(spec: StudySpec) -> list[str]:
+    names = [n.strip() for n in spec.raters if n.strip()]
+    if not spec.name.strip():
+        raise ValueError("the study needs a name")
+    if not names:
+        raise ValueError("the study needs at least one rater name")
+    if len(set(names)) != len(names):
+        raise ValueError(f"rater names must be unique: {', '.join(names)}")
+    if spec.n_real < 0 or spec.n_synthetic < 0 or spec.n_real + spec.n_synthetic == 0:
+        raise ValueError("ask for a positive number of real and/or synthetic images")
+    try:
+        store.get_study(spec.name.strip())
+    except store.StudyNotFound:
+        return names
+    raise ValueError(f"a Turing study named {spec.name.strip()!r} already exists; choose another name")
+
+
+def _match_channels(images: np.ndarray, channels: int, dataset: str) -> np.ndarray:
+    if images.shape[1] == channels:
+        return images
+    if channels == 1:
+        return np.stack([to_grayscale(im) for im in images]) if len(images) else images[:, :1]
+    raise ValueError(f"dataset {dataset!r} has {images.shape[1]} channel(s) but the generator makes {channels}")
+
+
+def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.random.Generator) -> list[_Item]:
+    info = get_dataset(spec.dataset)
+    held = load_images(info, resolution=gen.resolution, split=list(HELD_OUT_SPLITS))
+    wanted = [(c, spec.n_real) for c in classes] if spec.per_class else [(None, spec.n_real)]
+    items = []
+    for label, n in wanted:
+        rows = np.flatnonzero(held.labels == label) if label is not None else np.arange(len(held))
+        if n > len(rows):
+            where = f" of class {label!r}" if label is not None else ""
+            raise ValueError(f"dataset {spec.dataset!r} has only {len(rows)} held-out (test/val) images{where}; "
+                             f"asked for {n}")
+        chosen = np.sort(rng.choice(rows, size=n, replace=False))
+        pixels = _match_channels(np.asarray(held.images[chosen]), gen.channels, spec.dataset)
+        items += [_Item(p, "real", str(held.labels[r]), f"{spec.dataset}#{int(held.indices[r])}")
+                  for p, r in zip(pixels, chosen, strict=True)]
+    return items
+
+
+def _synthetic_counts(spec: StudySpec, gen: Generator) -> list[tuple[str | None, int]]:
+    if not gen.conditional:
+        if spec.per_class:
+            raise ValueError(f"generator {gen.run_id!r} is unconditional: it cannot make images per class")
+        return [(None, spec.n_synthetic)]
+    classes = list(gen.class_names)
+    if spec.per_class:
+        return [(c, spec.n_synthetic) for c in classes]
+    return [(c, spec.n_synthetic // len(classes) + (i < spec.n_synthetic % len(classes)))
+            for i, c in enumerate(classes)]
+
+
+def _synthetic_items(spec: StudySpec, gen: Generator) -> list[_Item]:
+    items = []
+    for i, (label, n) in enumerate(_synthetic_counts(spec, gen)):
+        if n == 0:
+            continue
+        seed = spec.seed * 1000 + i  # one seed per class, so classes do not share noise vectors
+        images = np.asarray(gen.sample(n, label=label, seed=seed), dtype=np.uint8)
+        items += [_Item(im, "synthetic", label or "", f"{gen.run_id}:seed={seed}:{j}") for j, im in enumerate(images)]
+    return items
+
+
+def _study_classes(spec: StudySpec, gen: Generator) -> list[str]:
+    if not spec.per_class:
+        return []
+    dataset_classes = sorted(get_dataset(spec.dataset).classes)
+    if gen.conditional and set(gen.class_names) - set(dataset_classes):
+        raise ValueError(f"generator classes {gen.class_names} are not all in dataset {spec.dataset!r} "
+                         f"({dataset_classes})")
+    return list(gen.class_names) if gen.conditional else dataset_classes
+
+
+def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[store.Study, list[store.Rater]]:
+    """Create and store a study; returns it with its raters (each with a fresh token).
+
+    ``generator`` defaults to ``medgan.generate.load_generator(spec.run_id)``.
+    """
+    names = _validate(spec)
+    if generator is None:
+        from medgan.generate import load_generator
+
+        generator = load_generator(spec.run_id)
+    rng = np.random.default_rng(spec.seed)
+    items = _real_items(spec, _study_classes(spec, generator), generator, rng) + _synthetic_items(spec, generator)
+    items = [items[i] for i in np.random.default_rng(secrets.randbits(64)).permutation(len(items))]
+    details = _details(spec, generator, items)
+    study_id = secrets.token_hex(8)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO turing_studies (id, name, dataset, run_id, n_real, n_synthetic, per_class, seed,"
+                     " created, details) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     (study_id, spec.name.strip(), spec.dataset, spec.run_id, spec.n_real, spec.n_synthetic,
+                      int(spec.per_class), spec.seed, store.now(), json.dumps(details, sort_keys=True)))
+        for name in names:
+            conn.execute("INSERT INTO turing_raters (token, study_id, name, created) VALUES (?,?,?,?)",
+                         (new_rater_token(), study_id, name, store.now()))
+        for item in items:
+            image_id = new_image_id()
+            conn.execute("INSERT INTO turing_images (id, study_id, png) VALUES (?,?,?)",
+                         (image_id, study_id, encode_png(item.pixels)))
+            conn.execute("INSERT INTO turing_truth (image_id, study_id, source, label, origin) VALUES (?,?,?,?,?)",
+                         (image_id, study_id, item.source, item.label, item.origin))
+    return store.get_study(study_id), store.list_raters(study_id)
+
+
+def _details(spec: StudySpec, gen: Generator, items: list[_Item]) -> dict[str, Any]:
+    counts: dict[str, dict[str, int]] = {"real": {}, "synthetic": {}}
+    for item in items:
+        counts[item.source][item.label or "-"] = counts[item.source].get(item.label or "-", 0) + 1
+    return {"counts": counts, "resolution": gen.resolution, "channels": gen.channels,
+            "generator_dataset": gen.dataset, "checkpoint_sha256": gen.checkpoint_sha256,
+            "held_out_splits": list(HELD_OUT_SPLITS)}
