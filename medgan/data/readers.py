@@ -13,7 +13,7 @@ from pathlib import Path
 
 from medgan.data.frames import Frame
 
-READER_MODULES = ("medgan.data.raster",)
+READER_MODULES = ("medgan.data.raster", "medgan.data.dicom", "medgan.data.npz", "medgan.data.nifti")
 
 
 @dataclass
