@@ -1,0 +1,313 @@
+"""Export a labelled synthetic dataset as one ZIP: images per class, ``manifest.csv`` and ``DATASHEET.md``.
+
+Layout: ``png/<class>/<class>_00000.png`` and/or ``dicom/<class>/<class>_00000.dcm``, ``manifest.csv`` (one row
+per file) and ``DATASHEET.md`` (source data, model, metrics, intended use, citation). The archive is written
+to a temp file beside the target and moved into place with ``os.replace``, so a cancelled or failed export
+leaves no partial file (and an older file of that name untouched). Fixed ZIP timestamps, PNG settings and UIDs
+derived from the export key make the same request give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan import workspace
+from medgan.data.imageops import to_pil
+from medgan.data.ingest import UNLABELLED
+from medgan.export_dicom import DicomSeries, dicom_bytes
+
+FORMATS = ("png", "dicom", "both")
+CHUNK = 64  # images per generator call (one progress step)
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+MANIFEST_COLUMNS = ("file", "class", "architecture", "run_id", "checkpoint_sha256", "seed", "index",
+                    "sample_seed", "batch_position")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One generator call: ``sample(count, label=label, seed=sample_seed)`` gives images ``start..start+count``."""
+
+    class_name: str
+    label: str | None  # what the generator is asked for (None for an unconditional run)
+    folder: str  # the class's folder name inside png/ and dicom/
+    series_number: int
+    start: int
+    count: int
+    sample_seed: int
+    digits: int
+
+
+def class_counts(class_names: list[str], n: int, per_class: bool) -> dict[str, int]:
+    """Images per class: ``n`` each with ``per_class``, else ``n`` in total split evenly (first classes +1)."""
+    if n < 1:
+        raise ValueError(f"the number of images must be at least 1, got {n}")
+    if not class_names:
+        return {UNLABELLED: n}
+    if per_class:
+        return {name: n for name in class_names}
+    base, extra = divmod(n, len(class_names))
+    return {name: base + (i < extra) for i, name in enumerate(class_names)}
+
+
+def folder_names(class_names: list[str]) -> dict[str, str]:
+    """A safe, unique folder name per class (letters, digits, ``._-``; never ``.`` or ``..``)."""
+    out: dict[str, str] = {}
+    for i, name in enumerate(class_names):
+        folder = re.sub(r"[^\w.-]+", "_", name).strip("._") or f"class{i}"
+        out[name] = folder if folder not in out.values() else f"{folder}_{i}"
+    return out
+
+
+def sample_seed(seed: int, class_position: int, chunk: int) -> int:
+    """The generator seed of one chunk, derived from the export seed (independent streams per class)."""
+    return int(np.random.SeedSequence([seed, class_position, chunk]).generate_state(1, dtype=np.uint32)[0])
+
+
+def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> list[Batch]:
+    """The generator calls of an export, in archive order."""
+    counts = class_counts(class_names, n, per_class)
+    folders = folder_names(list(counts))
+    batches = []
+    for position, (name, count) in enumerate(counts.items()):
+        digits = max(5, len(str(count - 1)))
+        for chunk, start in enumerate(range(0, count, CHUNK)):
+            batches.append(Batch(name, name if class_names else None, folders[name], position + 1, start,
+                                 min(CHUNK, count - start), sample_seed(seed, position, chunk), digits))
+    return batches
+
+
+def _extensions(fmt: str) -> list[tuple[str, str]]:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return [(f, {"png": "png", "dicom": "dcm"}[f]) for f in ("png", "dicom") if fmt in (f, "both")]
+
+
+def manifest_rows(gen: Any, batches: list[Batch], fmt: str, seed: int) -> list[dict[str, Any]]:
+    """One manifest row per file of the archive."""
+    rows = []
+    for batch in batches:
+        for offset in range(batch.count):
+            index = batch.start + offset
+            for folder, ext in _extensions(fmt):
+                rows.append({
+                    "file": f"{folder}/{batch.folder}/{batch.folder}_{index:0{batch.digits}d}.{ext}",
+                    "class": batch.class_name, "architecture": gen.arch, "run_id": gen.run_id,
+                    "checkpoint_sha256": gen.checkpoint_sha256, "seed": seed, "index": index,
+                    "sample_seed": batch.sample_seed, "batch_position": offset,
+                })
+    return rows
+
+
+def manifest_csv(rows: list[dict[str, Any]]) -> bytes:
+    """``manifest.csv`` bytes (UTF-8, ``\\n`` line ends)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Lossless 8-bit PNG of a (C, H, W) image, encoded the same way every time (no timestamps)."""
+    buffer = io.BytesIO()
+    to_pil(image).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, compress: bool = True) -> None:
+    """Add a member with a fixed timestamp and permissions, so equal content gives equal archive bytes."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def export_key(gen: Any, n: int, per_class: bool, fmt: str, seed: int) -> str:
+    """What identifies an export (the entropy of its DICOM UIDs)."""
+    return f"medgan-export|{gen.checkpoint_sha256}|{gen.run_id}|seed={seed}|n={n}|per_class={per_class}|{fmt}"
+
+
+def _check_request(gen: Any, n: int, fmt: str) -> None:
+    _extensions(fmt)
+    if gen.channels not in (1, 3):
+        raise ValueError(f"run {gen.run_id}: export writes 1- or 3-channel images; this generator makes "
+                         f"{gen.channels} channels (2.5D stacks are not exported yet)")
+    if n > 1_000_000:
+        raise ValueError(f"{n} images is more than the export limit of 1,000,000")
+
+
+def _write_images(archive: zipfile.ZipFile, gen: Any, batches: list[Batch], fmt: str, key: str,
+                  progress: Progress | None) -> None:
+    total, done = sum(b.count for b in batches), 0
+    generator_name = f"{gen.arch} run {gen.run_id} (step {gen.step})"
+    for batch in batches:
+        images = gen.sample(batch.count, label=batch.label, seed=batch.sample_seed)
+        series = DicomSeries(key, batch.class_name, batch.series_number, generator_name)
+        for offset, image in enumerate(images):
+            index = batch.start + offset
+            stem = f"{batch.folder}/{batch.folder}_{index:0{batch.digits}d}"
+            if fmt in ("png", "both"):
+                _add(archive, f"png/{stem}.png", png_bytes(image), compress=False)
+            if fmt in ("dicom", "both"):
+                _add(archive, f"dicom/{stem}.dcm", dicom_bytes(image, series, index))
+        done += batch.count
+        if progress is not None:
+            progress(done, total)
+
+
+def _dataset_section(name: str) -> str:
+    """Where the training images came from, as recorded when they were imported."""
+    from medgan.data.phantom import DEMO_DESCRIPTION, DEMO_NAME
+    from medgan.data.store import DatasetNotFound, get_dataset
+
+    try:
+        info = get_dataset(name)
+    except DatasetNotFound:
+        if name != DEMO_NAME:
+            return f"- Name: {name} (not registered in this workspace any more; no further record)\n"
+        return f"- Name: {name}\n- Source: made by code (medgan.data.phantom)\n- Description: {DEMO_DESCRIPTION}\n"
+    classes = ", ".join(f"{label} ({count})" for label, count in info.classes.items())
+    return (f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
+            f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"
+            f"- Description: {info.description or '(none given at import)'}\n")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [item for key in sorted(value) for item in _flatten(value[key], f"{prefix}{key}.")]
+    return [(prefix.rstrip("."), value)]
+
+
+def _metrics_section(run_id: str) -> str:
+    """The run's latest evaluation, one row per number, or a line saying none was computed."""
+    from medgan.metrics.report import latest_metrics
+
+    metrics = latest_metrics(run_id)
+    if not metrics:
+        return "No metrics were computed for this run before the export (see the Evaluate page).\n"
+    rows = "".join(f"| {key} | {json.dumps(value) if isinstance(value, list) else value} |\n"
+                   for key, value in _flatten(metrics))
+    return "Latest evaluation of this run (from evaluation.json):\n\n| metric | value |\n|---|---|\n" + rows
+
+
+def datasheet(gen: Any, batches: list[Batch], fmt: str, seed: int) -> str:
+    """``DATASHEET.md``: contents, source data, model, metrics, intended use and how to cite."""
+    counts: dict[str, int] = {}
+    for batch in batches:
+        counts[batch.class_name] = counts.get(batch.class_name, 0) + batch.count
+    table = "".join(f"| {name} | {count} | {next(b.folder for b in batches if b.class_name == name)} |\n"
+                    for name, count in counts.items())
+    formats = {"png": "PNG (8-bit, lossless)", "dicom": "DICOM Secondary Capture",
+               "both": "PNG (8-bit, lossless) and DICOM Secondary Capture"}[fmt]
+    config = json.dumps(gen.config, indent=2, sort_keys=True, default=str)
+    return f"""# Datasheet: synthetic images from MedGAN Studio run {gen.run_id}
+
+**Every image in this archive is SYNTHETIC: generated by a GAN, not acquired from a patient.
+Intended for research and education only; not for diagnosis or any clinical decision.**
+
+## Contents
+
+{sum(counts.values())} images, {gen.resolution} x {gen.resolution} px, {gen.channels} channel(s), as {formats}.
+
+| class | images | folder |
+|---|---|---|
+{table}
+`manifest.csv` has one row per file: file, class, architecture, run_id, checkpoint_sha256, seed (of the
+export), index (within the class), sample_seed and batch_position. An image is reproduced by
+`medgan.generate.load_generator(run_id).sample(k, label=class, seed=sample_seed)[batch_position]`, where k is
+the number of images of that class sharing its sample_seed.
+
+DICOM files are Secondary Capture (SOP Class 1.2.840.10008.5.1.4.1.1.7) with new Study, Series and SOP
+Instance UIDs, patient name SYNTHETIC^MEDGAN, ImageType DERIVED\\SECONDARY, ConversionType SYN (synthetic
+image) and a series description saying they are GAN-generated. No attribute of a training image is copied.
+
+## Source dataset
+
+The generator was trained on:
+
+{_dataset_section(gen.dataset)}
+Licence: the terms of the source dataset above apply to anything derived from it, these images included;
+check them before sharing this archive.
+
+## Model
+
+- Architecture: {gen.arch} ({'class-conditional' if gen.conditional else 'unconditional'}), run {gen.run_id}
+- Training steps: {gen.step}
+- Checkpoint: {Path(gen.checkpoint_path).name}, SHA-256 {gen.checkpoint_sha256}
+- Export seed: {seed}
+
+Training settings:
+
+```json
+{config}
+```
+
+## Metrics
+
+{_metrics_section(gen.run_id)}
+## Intended use and limitations
+
+- Research and education: method development, teaching, data augmentation experiments, software testing.
+- Not for diagnosis, treatment or any decision about a patient; not a substitute for real data in
+  validating a clinical tool.
+- Synthetic images can reproduce artefacts, biases and class balance of the training set, and a GAN can
+  memorise training images: check the nearest-neighbour (memorization) report before sharing.
+- Class labels are what the generator was asked for, not a reader's finding.
+
+## How to cite
+
+MedGAN Studio synthetic dataset, run {gen.run_id} ({gen.arch}, {gen.step} steps), checkpoint SHA-256
+{gen.checkpoint_sha256}, export seed {seed}. Cite the source dataset above as its licence asks.
+"""
+
+
+def export_generator(gen: Any, n: int, *, per_class: bool, fmt: str, out: Path, seed: int = 0,
+                     progress: Progress | None = None) -> Path:
+    """Write the synthetic dataset ZIP of a loaded generator (see :func:`export_synthetic`)."""
+    _check_request(gen, n, fmt)
+    out = Path(out)
+    batches = plan_batches(list(gen.class_names), n, per_class, seed)
+    rows = manifest_rows(gen, batches, fmt, seed)
+    tmp = workspace.temp_path_beside(out)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            _add(archive, "DATASHEET.md", datasheet(gen, batches, fmt, seed).encode("utf-8"))
+            _add(archive, "manifest.csv", manifest_csv(rows))
+            _write_images(archive, gen, batches, fmt, export_key(gen, n, per_class, fmt, seed), progress)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def export_synthetic(run_id: str, n: int, per_class: bool, fmt: str, out: Path, seed: int = 0,
+                     progress: Progress | None = None) -> Path:
+    """Export ``n`` synthetic images (per class with ``per_class``) of run ``run_id`` (or ``"demo"``) to ``out``.
+
+    Args:
+        fmt: ``png``, ``dicom`` (Secondary Capture) or ``both``.
+        progress: called as ``progress(images_done, images_total)`` after each generator call; raising from it
+            cancels the export and leaves no file.
+    Returns:
+        ``out``, the finished ZIP.
+    """
+    from medgan.generate import load_generator  # imports torch: only when an export runs
+
+    return export_generator(load_generator(run_id), n, per_class=per_class, fmt=fmt, out=out, seed=seed,
+                            progress=progress)
+

@@ -1,0 +1,190 @@
+"""Synthetic dataset export: ZIP layout, manifest, datasheet, determinism, atomicity, re-import."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medgan.data.ingest import ingest
+from medgan.data.store import load_images
+from medgan.export import class_counts, export_generator, folder_names
+
+
+@dataclass
+class FakeGenerator:
+    """Same attributes as medgan.generate.LoadedGenerator; images from a seeded RNG (tests only)."""
+
+    checkpoint_path: Path
+    class_names: list[str] = field(default_factory=lambda: ["mass", "normal"])
+    channels: int = 1
+    resolution: int = 32
+    dataset: str = "demo-phantom"
+    run_id: str = "test-run"
+    arch: str = "dcgan"
+    step: int = 120
+    config: dict = field(default_factory=lambda: {"arch": "dcgan", "lr": 0.0002, "batch_size": 16})
+    calls: list = field(default_factory=list)
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.class_names)
+
+    @property
+    def checkpoint_sha256(self) -> str:
+        return hashlib.sha256(self.checkpoint_path.read_bytes()).hexdigest()
+
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+        if (label is None) != (not self.class_names) or (label is not None and label not in self.class_names):
+            raise ValueError(f"bad label {label!r}")
+        self.calls.append((n, label, seed))
+        rng = np.random.default_rng([seed, self.class_names.index(label) if label else 0])
+        return rng.integers(0, 256, (n, self.channels, self.resolution, self.resolution), dtype=np.uint8)
+
+
+def make_generator(tmp_path: Path, **kwargs) -> FakeGenerator:
+    """A fake generator with a checkpoint file of random bytes."""
+    ckpt = tmp_path / "checkpoint.pt"
+    if not ckpt.exists():
+        ckpt.write_bytes(np.random.default_rng(7).bytes(4096))
+    return FakeGenerator(checkpoint_path=ckpt, **kwargs)
+
+
+def read_manifest(zip_path: Path) -> list[dict[str, str]]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
+
+
+@pytest.mark.parametrize(
+    ("classes", "n", "per_class", "expected"),
+    [
+        (["a", "b"], 3, True, {"a": 3, "b": 3}),
+        (["a", "b", "c"], 7, False, {"a": 3, "b": 2, "c": 2}),
+        ([], 5, True, {"unlabelled": 5}),
+        ([], 5, False, {"unlabelled": 5}),
+    ],
+)
+def test_class_counts(classes, n, per_class, expected):
+    assert class_counts(classes, n, per_class) == expected
+
+
+def test_class_counts_rejects_zero():
+    with pytest.raises(ValueError, match="at least 1"):
+        class_counts(["a"], 0, True)
+
+
+def test_folder_names_are_safe_and_unique():
+    names = folder_names(["mass", "../etc", "a b", "a_b", ".."])
+    assert names["mass"] == "mass"
+    assert all("/" not in f and f not in (".", "..") and not f.startswith(".") for f in names.values())
+    assert len(set(names.values())) == 5
+
+
+def test_zip_layout_manifest_and_datasheet(tmp_path, demo_dataset):
+    gen = make_generator(tmp_path)
+    out = export_generator(gen, 5, per_class=True, fmt="png", out=tmp_path / "out" / "export.zip", seed=3)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        datasheet = archive.read("DATASHEET.md").decode()
+        first = archive.read("png/mass/mass_00000.png")
+    assert sorted(n for n in names if n.endswith(".png")) == [
+        f"png/{c}/{c}_{i:05d}.png" for c in ("mass", "normal") for i in range(5)]
+    rows = read_manifest(out)
+    assert [r["file"] for r in rows] == [n for n in names if n.endswith(".png")]
+    expected_hash = hashlib.sha256(gen.checkpoint_path.read_bytes()).hexdigest()
+    assert {r["checkpoint_sha256"] for r in rows} == {expected_hash}
+    assert {(r["architecture"], r["run_id"], r["seed"]) for r in rows} == {("dcgan", "test-run", "3")}
+    assert [r["class"] for r in rows] == ["mass"] * 5 + ["normal"] * 5
+    # the manifest says how to reproduce each image
+    row = rows[0]
+    again = gen.sample(5, label="mass", seed=int(row["sample_seed"]))[int(row["batch_position"])]
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(first)))[None], again)
+    assert "not for diagnosis" in datasheet and "Research and education" in datasheet
+    assert "PHANTOM" in datasheet  # the source dataset's description
+    assert "No metrics were computed" in datasheet
+    assert '"lr": 0.0002' in datasheet and expected_hash in datasheet
+
+
+def test_total_count_is_split_over_classes(tmp_path):
+    gen = make_generator(tmp_path)
+    out = export_generator(gen, 5, per_class=False, fmt="png", out=tmp_path / "e.zip")
+    classes = [r["class"] for r in read_manifest(out)]
+    assert classes.count("mass") == 3 and classes.count("normal") == 2
+
+
+def test_unconditional_run_goes_to_one_folder(tmp_path):
+    gen = make_generator(tmp_path, class_names=[])
+    out = export_generator(gen, 3, per_class=True, fmt="png", out=tmp_path / "u.zip")
+    assert [r["file"] for r in read_manifest(out)] == [f"png/unlabelled/unlabelled_{i:05d}.png" for i in range(3)]
+
+
+def test_large_export_is_chunked_with_progress(tmp_path):
+    gen = make_generator(tmp_path, class_names=["a"], resolution=8)
+    seen = []
+    export_generator(gen, 150, per_class=True, fmt="png", out=tmp_path / "big.zip", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(64, 150), (128, 150), (150, 150)]
+    assert [n for n, _, _ in gen.calls] == [64, 64, 22]
+    assert len({seed for _, _, seed in gen.calls}) == 3  # every chunk draws new images
+
+
+def test_same_seed_same_bytes_other_seed_other_images(tmp_path):
+    gen = make_generator(tmp_path)
+    first = export_generator(gen, 3, per_class=True, fmt="both", out=tmp_path / "a.zip", seed=11)
+    second = export_generator(gen, 3, per_class=True, fmt="both", out=tmp_path / "b.zip", seed=11)
+    other = export_generator(gen, 3, per_class=True, fmt="both", out=tmp_path / "c.zip", seed=12)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(other) as c:
+        assert a.namelist() == c.namelist()
+        assert a.read("png/mass/mass_00000.png") != c.read("png/mass/mass_00000.png")
+        assert a.read("dicom/mass/mass_00000.dcm") != c.read("dicom/mass/mass_00000.dcm")
+
+
+def test_failed_export_leaves_no_file_and_keeps_the_old_one(tmp_path):
+    gen = make_generator(tmp_path, class_names=["a"], resolution=8)
+    target = tmp_path / "exports" / "x.zip"
+    target.parent.mkdir()
+    target.write_bytes(b"previous export")
+
+    def cancel(done, total):
+        raise KeyboardInterrupt("user cancelled")
+
+    with pytest.raises(KeyboardInterrupt):
+        export_generator(gen, 130, per_class=True, fmt="png", out=target, progress=cancel)
+    assert target.read_bytes() == b"previous export"
+    assert [p.name for p in target.parent.iterdir()] == ["x.zip"]  # no temp file left behind
+    with pytest.raises(KeyboardInterrupt):
+        export_generator(gen, 130, per_class=True, fmt="png", out=tmp_path / "exports" / "new.zip", progress=cancel)
+    assert not (tmp_path / "exports" / "new.zip").exists()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"fmt": "jpeg"}, "unknown export format"),
+    ({"channels": 5}, "1- or 3-channel"),
+])
+def test_bad_requests_are_refused_before_writing(tmp_path, kwargs, message):
+    gen = make_generator(tmp_path, **{k: v for k, v in kwargs.items() if k != "fmt"})
+    with pytest.raises(ValueError, match=message):
+        export_generator(gen, 2, per_class=True, fmt=kwargs.get("fmt", "png"), out=tmp_path / "bad.zip")
+    assert not (tmp_path / "bad.zip").exists()
+
+
+def test_round_trip_through_the_importer(tmp_path):
+    gen = make_generator(tmp_path, resolution=32)
+    out = export_generator(gen, 4, per_class=True, fmt="png", out=tmp_path / "rt.zip", seed=5)
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    result = ingest(tmp_path / "unzipped" / "png", "reimported", resolution=32)
+    assert result.dataset.classes == {"mass": 4, "normal": 4}
+    assert result.skipped == []
+    images = load_images(result.dataset)
+    expected = np.concatenate([gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
+                               for i, c in enumerate(["mass", "normal"])])
+    assert np.array_equal(np.asarray(images.images), expected)  # lossless, same order
