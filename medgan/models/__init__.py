@@ -1,0 +1,1 @@
+"""GAN architectures, looked up by name in :mod:`medgan.models.registry`."""
