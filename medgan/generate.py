@@ -1,0 +1,170 @@
+"""Loading a trained generator (a run's latest checkpoint, or the shipped ``demo``) and sampling images.
+
+``load_generator(run_id).sample(n, label=..., seed=...)`` returns uint8 ``(n, C, R, R)``; the same seed
+gives the same images. Checkpoints are opened with ``weights_only=True`` (no code runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from medgan import runs
+from medgan.models.registry import ModelConfig, build_models
+from medgan.train.batches import to_uint8
+from medgan.train.checkpoint import LATEST, file_sha256, load_checkpoint
+from medgan.train.config import Conditioning, TrainConfig
+
+DEMO_FILE = "generator.pt"
+
+
+def model_config(config: TrainConfig) -> ModelConfig:
+    """The network shape a training config asks for."""
+    extra = {"width": config.width} if config.width else {}
+    return ModelConfig(arch=config.arch, resolution=config.resolution, channels=config.channels,
+                       n_classes=config.n_classes, z_dim=config.z_dim, **extra)
+
+
+def build_generator(config: TrainConfig, state: dict[str, torch.Tensor]) -> nn.Module:
+    """A generator of ``config``'s shape with ``state`` loaded, in eval mode."""
+    generator, _ = build_models(model_config(config))
+    generator.load_state_dict(state)
+    return generator.eval()
+
+
+def generator_state(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The weights to sample from: the EMA generator when the checkpoint has one, else G."""
+    return checkpoint.get("ema") or checkpoint["G"]
+
+
+def checkpoint_file(run_id: str) -> Path:
+    """Path of the file ``load_generator`` reads for a (non per-class) run."""
+    folder = runs.run_dir(run_id)
+    return folder / DEMO_FILE if run_id == runs.DEMO_RUN else folder / "checkpoints" / LATEST
+
+
+@dataclass
+class LoadedGenerator:
+    """A generator ready to sample; per-class runs hold one network per class in ``_nets``."""
+
+    run_id: str
+    arch: str
+    resolution: int
+    channels: int
+    class_names: list[str]
+    conditional: bool
+    dataset: str
+    step: int
+    config: dict[str, Any]
+    checkpoint_path: Path
+    checkpoint_sha256: str
+    _nets: dict[str | None, nn.Module] = field(default_factory=dict, repr=False)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"), repr=False)
+
+    def _labels_for(self, n: int, label: str | None) -> list[str | None]:
+        if not self.class_names:
+            if label is not None:
+                raise ValueError(f"run {self.run_id} is unconditional: label must be None, got {label!r}")
+            return [None] * n
+        if label is None:  # a balanced mix of the classes, in a fixed order
+            return [self.class_names[i % len(self.class_names)] for i in range(n)]
+        if label not in self.class_names:
+            raise ValueError(f"run {self.run_id}: unknown class {label!r}; classes: {', '.join(self.class_names)}")
+        return [label] * n
+
+    @torch.no_grad()
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+        """``n`` images as uint8 ``(n, C, R, R)``; ``label=None`` on a labelled run mixes classes evenly."""
+        labels = self._labels_for(n, label)
+        z = torch.randn(n, int(self.config["z_dim"]), generator=torch.Generator().manual_seed(seed))
+        out = np.empty((n, self.channels, self.resolution, self.resolution), dtype=np.uint8)
+        for start in range(0, n, batch_size):
+            chunk = slice(start, min(n, start + batch_size))
+            out[chunk] = self._generate(z[chunk], labels[chunk])
+        return out
+
+    def sample_with_labels(self, n: int, *, seed: int = 0, batch_size: int = 64) -> tuple[np.ndarray, list[str]]:
+        """``n`` images with their class names (a balanced mix on labelled runs, ``""`` when unconditional)."""
+        labels = self._labels_for(n, None)
+        return self.sample(n, seed=seed, batch_size=batch_size), [lab or "" for lab in labels]
+
+    def _generate(self, z: torch.Tensor, labels: list[str | None]) -> np.ndarray:
+        z = z.to(self.device)
+        if None in self._nets:  # one network for all classes
+            ids = None
+            if self.conditional:
+                ids = torch.tensor([self.class_names.index(lab) for lab in labels], device=self.device)
+            return to_uint8(self._nets[None](z, ids))
+        out = np.empty((len(labels), self.channels, self.resolution, self.resolution), dtype=np.uint8)
+        for name in dict.fromkeys(labels):
+            rows = [i for i, lab in enumerate(labels) if lab == name]
+            out[rows] = to_uint8(self._nets[name](z[rows], None))
+        return out
+
+
+def _pick_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
+    """The generator of run ``run_id`` (its latest checkpoint) or of ``"demo"`` (the shipped one)."""
+    folder = runs.run_dir(run_id)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no run {run_id!r}")
+    config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    dev = _pick_device(device)
+    if config.conditional == Conditioning.PER_CLASS:
+        paths = {name: folder / "classes" / name / "checkpoints" / LATEST for name in config.class_names}
+    else:
+        paths = {None: checkpoint_file(run_id)}
+    nets, hashes, step = {}, [], 0
+    for name, path in paths.items():
+        ckpt = load_checkpoint(path)
+        sub = TrainConfig.from_dict(json.loads(ckpt["config"]))
+        nets[name] = build_generator(sub, generator_state(ckpt)).to(dev)
+        hashes.append(file_sha256(path))
+        step = max(step, int(ckpt["step"]))
+    sha = hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(hashes).encode()).hexdigest()
+    labelled = config.conditional != Conditioning.NONE
+    return LoadedGenerator(
+        run_id=run_id, arch=config.arch, resolution=config.resolution, channels=config.channels,
+        class_names=list(config.class_names) if labelled else [], conditional=labelled,
+        dataset=config.dataset, step=step, config=config.to_dict(), checkpoint_path=next(iter(paths.values())),
+        checkpoint_sha256=sha, _nets=nets, device=dev)
+
+
+def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
+    """Tile uint8 ``(N, C, H, W)`` images into one PIL image (grey, RGB, or the middle frame of a stack)."""
+    n, c, h, w = images.shape
+    tiles = images.transpose(0, 2, 3, 1) if c == 3 else images[:, c // 2]
+    nrows = -(-n // ncols)
+    shape = (nrows * (h + pad) + pad, ncols * (w + pad) + pad) + ((3,) if c == 3 else ())
+    canvas = np.zeros(shape, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, col = divmod(i, ncols)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = tile
+    return Image.fromarray(canvas)
+
+
+def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample") -> list[Path]:
+    """One PNG per image (grey, RGB, or the middle frame of a multi-frame stack); returns the paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, image in enumerate(images):
+        c = image.shape[0]
+        pixels = image.transpose(1, 2, 0) if c == 3 else image[c // 2]
+        path = out_dir / f"{prefix}_{i:05d}.png"
+        Image.fromarray(np.ascontiguousarray(pixels)).save(path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,287 @@
+"""The background job store (SQLite ``jobs`` table) and the worker launcher.
+
+A job is a row: ``submit`` inserts it as ``queued`` and starts a detached worker process
+(``python -m medgan worker JOB_ID``) that waits for a free slot, runs the job's function and writes its
+progress, heartbeat and result back here. The app never holds the only copy of a job's state, so closing
+the page or restarting the app does not stop it; a worker that dies is noticed by :func:`reconcile`
+(dead pid or stale heartbeat) and its job is marked ``interrupted``, ready for :func:`resume`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from medgan import db, workspace
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    params TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    started TEXT,
+    finished TEXT,
+    heartbeat REAL,
+    pid INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+"""
+
+HEARTBEAT_SECONDS = 2.0
+STALE_SECONDS = 30.0
+
+
+class JobStatus(StrEnum):
+    """Lifecycle of a job."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+RESUMABLE = (JobStatus.INTERRUPTED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobNotFound(KeyError):
+    """No job with that id."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the jobs table; ``heartbeat`` is Unix time in seconds, the other times ISO 8601 (UTC)."""
+
+    id: str
+    kind: str
+    title: str
+    status: str
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    progress: float
+    message: str
+    created: str
+    started: str | None
+    finished: str | None
+    heartbeat: float | None
+    pid: int | None
+    cancel_requested: bool
+
+    @property
+    def folder(self) -> Path:
+        """The job's folder in the workspace (worker log, job files)."""
+        return workspace.subdir("jobs", self.id)
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _job(row: Any) -> Job:
+    data = dict(row)
+    data.pop("seq")
+    data["params"] = json.loads(data["params"])
+    data["result"] = json.loads(data["result"]) if data["result"] else None
+    data["cancel_requested"] = bool(data["cancel_requested"])
+    return Job(**data)
+
+
+def max_running() -> int:
+    """How many jobs may run at once: ``MEDGAN_MAX_JOBS``, else one per GPU, else one on CPU."""
+    configured = os.environ.get("MEDGAN_MAX_JOBS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    import torch
+
+    return max(1, torch.cuda.device_count())
+
+
+def create_job(kind: str, params: dict[str, Any], title: str = "") -> str:
+    """Insert a ``queued`` job row without launching a worker; returns its id."""
+    from medgan.jobs.kinds import JOB_KINDS
+
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}")
+    job_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    with db.transaction(SCHEMA) as conn:
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+        conn.execute(
+            "INSERT INTO jobs (id, seq, kind, title, status, params, created, heartbeat) VALUES (?,?,?,?,?,?,?,?)",
+            (job_id, seq, kind, title, JobStatus.QUEUED, json.dumps(params), now_iso(), time.time()),
+        )
+    return job_id
+
+
+def launch_worker(job_id: str) -> int:
+    """Start ``python -m medgan worker JOB_ID`` detached (own session, output to the job's log); its pid."""
+    folder = workspace.subdir("jobs", job_id)
+    with open(folder / "worker.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "medgan", "worker", job_id],
+            cwd=workspace.REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, env={**os.environ, "MEDGAN_HOME": str(workspace.home())},
+        )
+    _update(job_id, pid=proc.pid, heartbeat=time.time())
+    return proc.pid
+
+
+def submit(kind: str, params: dict[str, Any], title: str = "") -> str:
+    """Queue a job and start its detached worker; returns the job id."""
+    job_id = create_job(kind, params, title)
+    launch_worker(job_id)
+    return job_id
+
+
+def get_job(job_id: str) -> Job:
+    """One job by id (after :func:`reconcile`); raises :class:`JobNotFound`."""
+    reconcile()
+    return _get(job_id)
+
+
+def _get(job_id: str) -> Job:
+    conn = db.connect(SCHEMA)
+    try:
+        row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise JobNotFound(f"no job with id {job_id!r}")
+    return _job(row)
+
+
+def list_jobs(kind: str | None = None) -> list[Job]:
+    """All jobs (of one kind), newest first, after :func:`reconcile`."""
+    reconcile()
+    conn = db.connect(SCHEMA)
+    try:
+        sql = "SELECT * FROM jobs" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq DESC"
+        rows = conn.execute(sql, (kind,) if kind else ()).fetchall()
+    finally:
+        conn.close()
+    return [_job(r) for r in rows]
+
+
+def _update(job_id: str, **fields: Any) -> None:
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    conn = db.connect(SCHEMA)
+    try:
+        conn.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*fields.values(), job_id))
+    finally:
+        conn.close()
+
+
+def set_progress(job_id: str, fraction: float, message: str) -> None:
+    """Record progress (0..1) and a status line; also counts as a heartbeat."""
+    _update(job_id, progress=min(1.0, max(0.0, float(fraction))), message=message, heartbeat=time.time())
+
+
+def beat(job_id: str) -> None:
+    """Record that the worker is alive."""
+    _update(job_id, heartbeat=time.time())
+
+
+def cancel_requested(job_id: str) -> bool:
+    """True when someone asked this job to stop."""
+    return _get(job_id).cancel_requested
+
+
+def request_cancel(job_id: str) -> None:
+    """Ask a job to stop: a queued job is cancelled at once, a running one at its next poll."""
+    with db.transaction(SCHEMA) as conn:
+        conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+        conn.execute("UPDATE jobs SET status = ?, finished = ?, message = 'cancelled before it started'"
+                     " WHERE id = ? AND status = ?", (JobStatus.CANCELLED, now_iso(), job_id, JobStatus.QUEUED))
+
+
+def finish(job_id: str, status: JobStatus, result: dict | None = None, error: str | None = None) -> None:
+    """Record a job's end: its status, result (JSON) or error text."""
+    fields: dict[str, Any] = {"status": status, "finished": now_iso(), "heartbeat": time.time()}
+    if result is not None:
+        fields.update(result=json.dumps(result, default=str), progress=1.0)
+    if error is not None:
+        fields["error"] = error
+    _update(job_id, **fields)
+
+
+def try_start(job_id: str, pid: int) -> bool:
+    """Mark a queued job running if it is first in line and a slot is free (one transaction)."""
+    limit = max_running()
+    with db.transaction(SCHEMA) as conn:
+        running = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (JobStatus.RUNNING,)).fetchone()[0]
+        first = conn.execute("SELECT id FROM jobs WHERE status = ? ORDER BY seq LIMIT ?",
+                             (JobStatus.QUEUED, max(0, limit - running))).fetchall()
+        if job_id not in {r["id"] for r in first}:
+            return False
+        conn.execute("UPDATE jobs SET status = ?, started = ?, pid = ?, heartbeat = ? WHERE id = ?",
+                     (JobStatus.RUNNING, now_iso(), pid, time.time(), job_id))
+    return True
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when a process with ``pid`` exists and is not a zombie (Linux /proc checked when present)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
+    """Mark active jobs whose worker is gone (dead pid or heartbeat older than ``stale_seconds``)
+    as ``interrupted``; returns their ids."""
+    conn = db.connect(SCHEMA)
+    try:
+        rows = conn.execute("SELECT id, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
+        dead = [r["id"] for r in rows if (r["pid"] is not None and not pid_alive(r["pid"]))
+                or time.time() - (r["heartbeat"] or 0) > stale_seconds]
+        for job_id in dead:
+            conn.execute("UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)",
+                         (JobStatus.INTERRUPTED, now_iso(), "worker stopped without finishing; resume to continue",
+                          job_id, *ACTIVE))
+    finally:
+        conn.close()
+    return dead
+
+
+def resume(job_id: str, launch: bool = True) -> None:
+    """Queue an interrupted, failed or cancelled job again (at the end of the line) and start its worker."""
+    job = get_job(job_id)
+    if job.status not in RESUMABLE:
+        raise ValueError(f"job {job_id} is {job.status}; only {', '.join(RESUMABLE)} jobs can be resumed")
+    with db.transaction(SCHEMA) as conn:
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+        conn.execute("UPDATE jobs SET status = ?, seq = ?, error = NULL, finished = NULL, cancel_requested = 0,"
+                     " pid = NULL, message = 'queued to resume', heartbeat = ? WHERE id = ?",
+                     (JobStatus.QUEUED, seq, time.time(), job_id))
+    if launch:
+        launch_worker(job_id)

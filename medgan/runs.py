@@ -1,0 +1,107 @@
+"""Training runs: one folder per run under ``workspace/runs/<id>`` (config.json, metrics.jsonl, samples/,
+checkpoints/, status.json), plus the shipped ``demo`` generator in ``checkpoints/demo`` (read-only).
+
+Derived results for any run, ``demo`` included, go to :func:`results_folder`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from medgan import workspace
+
+DEMO_RUN = "demo"
+DEMO_DIR = workspace.REPO_ROOT / "checkpoints" / "demo"
+STATUS_FILE = "status.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A training run as listed on the pages. ``status``: queued, running, done, failed, cancelled,
+    interrupted (worker died) or created."""
+
+    id: str
+    dataset: str
+    arch: str
+    resolution: int
+    status: str
+    created: str
+    step: int
+    total_steps: int
+
+
+def run_dir(run_id: str) -> Path:
+    """The run's folder (``workspace/runs/<id>``); for ``demo`` the shipped read-only folder."""
+    if run_id == DEMO_RUN:
+        return DEMO_DIR
+    if not run_id or "/" in run_id or "\\" in run_id or run_id.startswith("."):
+        raise ValueError(f"invalid run id {run_id!r}")
+    return workspace.home() / "runs" / run_id
+
+
+def results_folder(run_id: str) -> Path:
+    """Where derived results for a run go (evaluation.json, ...): ``workspace/runs/<id>``, also for demo."""
+    if run_id != DEMO_RUN:
+        run_dir(run_id)  # validates the id
+    return workspace.subdir("runs", run_id)
+
+
+def new_run_id(arch: str) -> str:
+    """A fresh, sortable run id such as ``20260101-120000-dcgan-1a2b3c``."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{arch}-{uuid.uuid4().hex[:6]}"
+
+
+def write_status(folder: Path, status: str, step: int, total_steps: int, **extra: Any) -> None:
+    """Record a run's state in its folder (atomic)."""
+    workspace.atomic_write_json(Path(folder) / STATUS_FILE, {
+        "status": status, "step": int(step), "total_steps": int(total_steps),
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"), **extra})
+
+
+def read_status(folder: Path) -> dict[str, Any]:
+    """A run folder's status.json ({} when absent or unreadable)."""
+    try:
+        return json.loads((Path(folder) / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _job_statuses() -> dict[str, str]:
+    """run id -> status of the latest train job for it (interrupted when its worker died)."""
+    from medgan.jobs.store import list_jobs
+
+    statuses: dict[str, str] = {}
+    for job in reversed(list_jobs(kind="train")):  # oldest first, so the newest job wins
+        if "run_id" in job.params:
+            statuses[job.params["run_id"]] = job.status
+    return statuses
+
+
+def run_info(run_id: str, job_status: str | None = None) -> RunInfo:
+    """One run's summary from its folder (and its job's status when given)."""
+    folder = run_dir(run_id)
+    config = json.loads((folder / "config.json").read_text())
+    state = read_status(folder)
+    status = state.get("status", "created")
+    if job_status in ("queued", "interrupted", "failed", "cancelled") or (job_status == "running" and status != "done"):
+        status = job_status
+    created = state.get("created") or datetime.fromtimestamp((folder / "config.json").stat().st_mtime, UTC).isoformat(
+        timespec="seconds")
+    return RunInfo(id=run_id, dataset=config["dataset"], arch=config["arch"], resolution=config["resolution"],
+                   status=status, created=created, step=int(state.get("step", 0)),
+                   total_steps=int(state.get("total_steps", config.get("steps", 0))))
+
+
+def list_runs() -> list[RunInfo]:
+    """All runs in the workspace, newest first (the shipped demo is not listed; pickers add it)."""
+    root = workspace.home() / "runs"
+    if not root.is_dir():
+        return []
+    jobs = _job_statuses()
+    runs = [run_info(p.name, jobs.get(p.name)) for p in root.iterdir() if (p / "config.json").is_file()]
+    return sorted(runs, key=lambda r: (r.created, r.id), reverse=True)

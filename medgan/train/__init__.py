@@ -1,0 +1,1 @@
+"""Training: config, loop, losses, small-data tools, checkpoints, distributed runs, jobs."""

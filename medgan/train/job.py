@@ -1,0 +1,35 @@
+"""Training as a background job: ``start_training`` creates the run and queues a ``train`` job whose
+function, :func:`run_train_job`, trains (or resumes) the run in the detached worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medgan.jobs import store
+from medgan.jobs.context import JobContext
+from medgan.train.config import TrainConfig
+from medgan.train.trainer import create_run, train_run
+
+
+def start_training(config: TrainConfig, launch: bool = True) -> tuple[str, str]:
+    """Create a run for ``config`` and queue its job (worker started unless ``launch`` is False);
+    returns ``(job_id, run_id)``."""
+    run_id = create_run(config)
+    title = f"{config.arch} on {config.dataset}, {config.resolution} px, {config.steps} steps"
+    params = {"run_id": run_id}
+    job_id = store.submit("train", params, title) if launch else store.create_job("train", params, title)
+    return job_id, run_id
+
+
+def job_for_run(run_id: str) -> store.Job | None:
+    """The newest train job of a run (None for runs trained in the foreground)."""
+    return next((job for job in store.list_jobs(kind="train") if job.params.get("run_id") == run_id), None)
+
+
+def run_train_job(ctx: JobContext) -> dict[str, Any]:
+    """Job function for kind ``train``: train the run named in ``params['run_id']`` (resumes if it can)."""
+
+    def progress(step: int, total: int, stats: dict[str, float]) -> None:
+        ctx.progress(step / total, f"step {step}/{total}, {stats.get('images_per_sec', 0):.0f} images/s")
+
+    return train_run(ctx.params["run_id"], progress_fn=progress, abort_fn=ctx.cancelled)

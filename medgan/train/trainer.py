@@ -1,0 +1,295 @@
+"""The training loop: named steps (``d_step``, ``g_step``, ``snapshot``) with progress and abort callbacks.
+
+One code path for CPU and CUDA (AMP in bf16 or fp16 with a grad scaler, channels_last) and for torchrun
+(DDP; rank 0 writes files). A run folder holds config.json, metrics.jsonl, samples/ and checkpoints/;
+the data order is a function of (seed, step) and every random state is checkpointed, so a resumed run
+continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medgan import runs, workspace
+from medgan.data.store import get_dataset, load_images
+from medgan.generate import image_grid, model_config
+from medgan.jobs.store import now_iso
+from medgan.models.registry import build_models, preset
+from medgan.train import distributed, losses
+from medgan.train.batches import BatchSource, to_uint8
+from medgan.train.checkpoint import LATEST, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from medgan.train.config import Conditioning, TrainConfig, load_config, save_config
+from medgan.train.tools import TrainingTools
+
+ProgressFn = Callable[[int, int, dict[str, float]], None]
+AbortFn = Callable[[], bool]
+GRID_COLUMNS = 8
+
+
+def resolve_device(name: str, info: distributed.DistInfo) -> torch.device:
+    """``auto`` -> the local GPU when CUDA is present, else CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and info.enabled:
+        return torch.device("cuda", info.local_rank)
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+class Trainer:
+    """Trains one GAN into ``run_dir`` (resuming from its latest checkpoint when there is one)."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, info: distributed.DistInfo | None = None) -> None:
+        self.config, self.run_dir = config, Path(run_dir)
+        self.info = info or distributed.DistInfo()
+        self.device = resolve_device(config.device, self.info)
+        self.preset = preset(config.arch)
+        seed_everything(config.seed + self.info.rank)
+        G, D = build_models(model_config(config))
+        self.channels_last = self.device.type == "cuda"
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.G = G.to(self.device, memory_format=memory_format)
+        self.D = D.to(self.device, memory_format=memory_format)
+        p = self.preset
+        self.opt_g = _optimizer(p.optimizer, self.G.parameters(), config.lr_g or p.lr_g, p.betas)
+        self.opt_d = _optimizer(p.optimizer, self.D.parameters(), config.lr_d or p.lr_d, p.betas)
+        self.amp_dtype = self._amp_dtype()
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        self.tools = TrainingTools(config, self.G, self.device)
+        self.data = self._batches()
+        self.step = 0
+        self.metrics_path = self.run_dir / "metrics.jsonl"
+        if (self.run_dir / "checkpoints" / LATEST).is_file():
+            self.load(self.run_dir / "checkpoints" / LATEST)
+        self.G_train = distributed.wrap(self.G, self.info, self.device)
+        self.D_train = distributed.wrap(self.D, self.info, self.device)
+
+    def _amp_dtype(self) -> torch.dtype | None:
+        if not (self.config.amp and self.device.type == "cuda"):
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+    def _batches(self) -> BatchSource:
+        cfg = self.config
+        images = load_images(get_dataset(cfg.dataset), cfg.resolution, split=cfg.split)
+        rows = np.ones(len(images), dtype=bool)
+        if cfg.only_class is not None:
+            rows = images.labels == cfg.only_class
+        lookup = {name: i for i, name in enumerate(cfg.class_names)}
+        label_ids = np.array([lookup.get(lab, 0) for lab in images.labels[rows]], dtype=np.int64)
+        return BatchSource(np.asarray(images.images[rows]), label_ids, cfg.batch_size, cfg.seed, self.device,
+                           self.info.rank, self.info.world_size, self.channels_last)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                              enabled=self.amp_dtype is not None)
+
+    def _labels(self, labels: torch.Tensor) -> torch.Tensor | None:
+        return labels if self.config.n_classes else None
+
+    def _backward(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def d_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+        """One discriminator update on a real batch and a fresh fake batch with the same labels."""
+        self.opt_d.zero_grad(set_to_none=True)
+        z = torch.randn(real.shape[0], self.config.z_dim, device=self.device)
+        with self._autocast():
+            with torch.no_grad():
+                fake = self.G_train(z, labels)
+            loss, stats = losses.discriminator_loss(
+                self.preset.loss, self.D_train, real, fake, labels, gp_weight=self.preset.gp_weight or 10.0,
+                augment=self.tools.augment)
+        self._backward(loss, self.opt_d)
+        losses.after_d_step(self.preset.loss, self.D, self.preset.clip)
+        self.tools.after_d_step(stats)
+        return stats
+
+    def g_step(self, labels: torch.Tensor | None) -> dict[str, float]:
+        """One generator update (the discriminator's weights are not trained here)."""
+        self.opt_g.zero_grad(set_to_none=True)
+        self.D.requires_grad_(False)
+        z = torch.randn(labels.shape[0] if labels is not None else self.config.batch_size, self.config.z_dim,
+                        device=self.device)
+        with self._autocast():
+            fake = self.G_train(z, labels)
+            loss, stats = losses.generator_loss(self.preset.loss, self.D_train, fake, labels,
+                                                augment=self.tools.augment)
+        self._backward(loss, self.opt_g)
+        self.D.requires_grad_(True)
+        self.tools.after_g_step(self.G)
+        return stats
+
+    def train_step(self) -> dict[str, float]:
+        """``n_critic`` discriminator steps, then one generator step; returns their stats."""
+        self.tools.set_step(self.step, self.config.steps, self.G, self.D)
+        n_critic = self.preset.n_critic
+        stats: dict[str, float] = {}
+        for i in range(n_critic):
+            real, labels = self.data.batch(self.step * n_critic + i)
+            stats = self.d_step(self.tools.resize(real), self._labels(labels))
+        stats.update(self.g_step(self._labels(labels)))
+        return stats
+
+    def snapshot(self) -> Path:
+        """Write the sample grid from fixed noise (samples/latest.png and a step-stamped copy)."""
+        grid = image_grid(self.fixed_samples(), GRID_COLUMNS)
+        folder = self.run_dir / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"step_{self.step:07d}.png"
+        grid.save(path)
+        workspace.atomic_write_bytes(folder / "latest.png", path.read_bytes())
+        return path
+
+    @torch.no_grad()
+    def fixed_samples(self) -> np.ndarray:
+        """Images from fixed noise (seeded by the config): one row per class when conditional."""
+        rows = len(self.config.class_names) if self.config.n_classes else 4
+        z = torch.randn(rows * GRID_COLUMNS, self.config.z_dim,
+                        generator=torch.Generator().manual_seed(self.config.seed + 7919)).to(self.device)
+        labels = None
+        if self.config.n_classes:
+            labels = torch.arange(rows, device=self.device).repeat_interleave(GRID_COLUMNS)
+        generator = self.tools.sampling_generator(self.G)
+        was_training = generator.training
+        generator.eval()
+        images = generator(z, labels)
+        generator.train(was_training)
+        return to_uint8(images)
+
+    def state(self) -> dict[str, Any]:
+        """Everything a resume needs, as tensors and JSON."""
+        return {"step": self.step, "config": json.dumps(self.config.to_dict()), "G": self.G.state_dict(),
+                "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "scaler": self.scaler.state_dict(), "rng": capture_rng(), **self.tools.state()}
+
+    def save(self) -> Path:
+        """Atomic checkpoint into checkpoints/latest.pt."""
+        folder = self.run_dir / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        return save_checkpoint(folder / LATEST, self.state())
+
+    def load(self, path: Path) -> None:
+        """Continue from a checkpoint written by :meth:`save`."""
+        ckpt = load_checkpoint(path, map_location=self.device)
+        self.G.load_state_dict(ckpt["G"])
+        self.D.load_state_dict(ckpt["D"])
+        self.opt_g.load_state_dict(ckpt["opt_g"])
+        self.opt_d.load_state_dict(ckpt["opt_d"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        self.tools.load(ckpt)
+        restore_rng(ckpt["rng"])
+        self.step = int(ckpt["step"])
+
+    def log(self, stats: dict[str, float], images_per_sec: float, elapsed: float) -> None:
+        """Append one metrics.jsonl line."""
+        row = {"step": self.step, "time": round(elapsed, 3), "images_per_sec": round(images_per_sec, 2),
+               "ada_p": self.tools.ada_p, **{k: round(float(v), 6) for k, v in stats.items()}}
+        with open(self.metrics_path, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+    def train(self, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None) -> int:
+        """Train until ``config.steps`` (or until ``abort_fn()`` is true); returns the step reached."""
+        cfg, main = self.config, self.info.is_main
+        images_per_step = cfg.batch_size * self.preset.n_critic * self.info.world_size
+        started = window_start = time.perf_counter()
+        window_steps = 0
+        while self.step < cfg.steps and not (abort_fn and abort_fn()):
+            stats = self.train_step()
+            self.step += 1
+            window_steps += 1
+            if main and (self.step % cfg.log_every == 0 or self.step == cfg.steps):
+                now = time.perf_counter()
+                rate = window_steps * images_per_step / max(now - window_start, 1e-9)
+                self.log(stats, rate, now - started)
+                window_start, window_steps = now, 0
+                if progress_fn:
+                    progress_fn(self.step, cfg.steps, {**stats, "images_per_sec": rate})
+            if main and (self.step % cfg.sample_every == 0 or self.step == cfg.steps):
+                self.snapshot()
+            if main and self.step % cfg.checkpoint_every == 0:
+                self.save()
+        if main:
+            self.save()
+        return self.step
+
+
+def create_run(config: TrainConfig) -> str:
+    """A new run folder holding config.json (channels and classes filled from the dataset); its id."""
+    info = get_dataset(config.dataset)
+    config.channels = info.channels
+    if config.conditional != Conditioning.NONE:
+        if not info.labelled:
+            raise ValueError(f"dataset {info.name!r} has no labels (one class): choose conditioning 'none'")
+        config.class_names = sorted(info.classes)
+    run_id = runs.new_run_id(config.arch)
+    folder = runs.run_dir(run_id)
+    folder.mkdir(parents=True)
+    save_config(config, folder)
+    runs.write_status(folder, "created", 0, config.steps, created=now_iso())
+    return run_id
+
+
+def _parts(config: TrainConfig, folder: Path) -> list[tuple[TrainConfig, Path]]:
+    """(config, folder) of each model to train: the run itself, or one unconditional model per class."""
+    if config.conditional != Conditioning.PER_CLASS:
+        return [(config, folder)]
+    parts = []
+    for label in config.class_names:
+        sub = TrainConfig.from_dict({**config.to_dict(), "conditional": Conditioning.NONE,
+                                     "class_names": [label], "only_class": label})
+        parts.append((sub, folder / "classes" / label))
+    return parts
+
+
+def train_run(run_id: str, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None) -> dict[str, Any]:
+    """Train (or resume) run ``run_id`` to its configured steps; per-class runs train each class in turn."""
+    folder = runs.run_dir(run_id)
+    config = load_config(folder)
+    info = distributed.setup(resolve_device(config.device, distributed.DistInfo()).type)
+    created = runs.read_status(folder).get("created", now_iso())
+    parts = _parts(config, folder)
+    total, done = config.steps * len(parts), 0
+    try:
+        for k, (sub_config, sub_dir) in enumerate(parts):
+            if info.is_main and sub_dir != folder:
+                sub_dir.mkdir(parents=True, exist_ok=True)
+                save_config(sub_config, sub_dir)
+
+            def progress(step: int, _total: int, stats: dict[str, float], offset: int = k * config.steps) -> None:
+                runs.write_status(folder, "running", offset + step, total, created=created)
+                if progress_fn:
+                    progress_fn(offset + step, total, stats)
+
+            trainer = Trainer(sub_config, sub_dir, info)
+            done = k * config.steps + trainer.train(progress, abort_fn)
+            if trainer.step < sub_config.steps:
+                break
+    finally:
+        distributed.teardown(info)
+    status = "done" if done >= total else "cancelled"
+    if info.is_main:
+        runs.write_status(folder, status, done, total, created=created)
+    return {"run_id": run_id, "status": status, "step": done, "total_steps": total}
