@@ -66,7 +66,11 @@ class DCGenerator(nn.Module):
             nn.ReLU(True),
         ]
         for (_, f_in), (_, f_out) in zip(stages, stages[1:], strict=False):
-            layers += [nn.ConvTranspose2d(f_in, f_out, 4, 2, 1, bias=False), nn.BatchNorm2d(f_out), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(f_in, f_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(f_out),
+                nn.ReLU(True),
+            ]
         layers += [nn.ConvTranspose2d(stages[-1][1], config.channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
@@ -92,9 +96,16 @@ class DCDiscriminator(nn.Module):
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
         self.n_classes, self.resolution, self.channels = config.n_classes, config.resolution, config.channels
         stages = stage_features(config.resolution, config.width)[::-1]
-        layers: list[nn.Module] = [nn.Conv2d(config.channels, stages[0][1], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(config.channels, stages[0][1], 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, True),
+        ]
         for (_, f_in), (_, f_out) in zip(stages, stages[1:], strict=False):
-            layers += [nn.Conv2d(f_in, f_out, 4, 2, 1, bias=False), _norm(norm, f_out), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(f_in, f_out, 4, 2, 1, bias=False),
+                _norm(norm, f_out),
+                nn.LeakyReLU(0.2, True),
+            ]
         features = stages[-1][1]
         self.trunk = nn.Sequential(*layers)
         self.head = nn.Conv2d(features, 1, 4, 1, 0, bias=False)

@@ -20,6 +20,7 @@ ARCH_MODULES = (
     "medgan.models.wgan",
     "medgan.models.sngan",
     "medgan.models.acgan",
+    "medgan.models.progan",
 )
 RESOLUTIONS = (32, 64, 128, 256)
 LOSS_KINDS = ("bce", "wgan-clip", "wgan-gp", "hinge")
@@ -89,7 +90,9 @@ ARCHS: dict[str, ArchSpec] = {}
 def register_arch(name: str, preset: ArchPreset) -> Callable[[Builder], Builder]:
     """Decorator that registers a ``(ModelConfig) -> (G, D)`` builder under ``name``."""
     if preset.loss not in LOSS_KINDS:
-        raise ValueError(f"architecture {name!r}: unknown loss {preset.loss!r}; known: {', '.join(LOSS_KINDS)}")
+        raise ValueError(
+            f"architecture {name!r}: unknown loss {preset.loss!r}; known: {', '.join(LOSS_KINDS)}"
+        )
 
     def wrap(build: Builder) -> Builder:
         ARCHS[name] = ArchSpec(name, preset, build)
@@ -133,9 +136,13 @@ def validate(config: ModelConfig) -> None:
     if config.channels < 1:
         raise ValueError(f"{config.arch}: channels must be at least 1, got {config.channels}")
     if config.width < 1 or config.z_dim < 1:
-        raise ValueError(f"{config.arch}: width and z_dim must be positive, got {config.width}, {config.z_dim}")
+        raise ValueError(
+            f"{config.arch}: width and z_dim must be positive, got {config.width}, {config.z_dim}"
+        )
     if config.n_classes < 0 or config.n_classes == 1:
-        raise ValueError(f"{config.arch}: n_classes must be 0 (unconditional) or at least 2, got {config.n_classes}")
+        raise ValueError(
+            f"{config.arch}: n_classes must be 0 (unconditional) or at least 2, got {config.n_classes}"
+        )
     if config.n_classes and not p.supports_conditional:
         raise ValueError(f"{config.arch} does not support class-conditional training")
     if p.requires_conditional and not config.n_classes:

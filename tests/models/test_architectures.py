@@ -9,7 +9,7 @@ from medgan.models.registry import ModelConfig, arch_names, build_models, count_
 from medgan.train.losses import after_d_step, discriminator_loss, generator_loss
 
 torch.set_num_threads(2)
-ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan"]
+ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan"]
 
 # (arch, resolution, channels, n_classes)
 CASES = [
@@ -17,7 +17,13 @@ CASES = [
     for arch in ARCHS
     for channels, n_classes in [(1, 0), (3, 2), (5, 3)]
     if not (arch == "acgan" and n_classes == 0)
-] + [("dcgan", 64, 1, 0), ("sngan", 64, 3, 2), ("acgan", 64, 1, 2), ("wgan-gp", 128, 1, 0)]
+] + [
+    ("dcgan", 64, 1, 0),
+    ("sngan", 64, 3, 2),
+    ("acgan", 64, 1, 2),
+    ("progan", 64, 1, 2),
+    ("wgan-gp", 128, 1, 0),
+]
 
 
 def _build(arch: str, resolution: int, channels: int, n_classes: int, width: int = 8):
@@ -74,7 +80,8 @@ def test_one_optimisation_step_has_finite_losses(arch):
     opt_g.step()
     assert torch.isfinite(loss_d) and torch.isfinite(loss_g)
     assert {"d_real", "d_fake", "loss_d"} <= set(stats_d) and "loss_g" in stats_g
-    assert all(g.grad is not None for g in G.parameters() if g.requires_grad)
+    grads = [g.grad for g in G.parameters() if g.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
 
 
 def test_dcgan_at_64px_is_the_paper_network():
