@@ -31,7 +31,6 @@ class Generator(Protocol):
     resolution: int
     channels: int
     class_names: list[str]
-    conditional: bool
     dataset: str
     checkpoint_sha256: str
 
@@ -109,11 +108,11 @@ def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.ran
 
 
 def _synthetic_counts(spec: StudySpec, gen: Generator) -> list[tuple[str | None, int]]:
-    if not gen.conditional:
+    classes = list(gen.class_names)  # conditional and one-network-per-class runs both name their classes
+    if not classes:
         if spec.per_class:
             raise ValueError(f"generator {gen.run_id!r} is unconditional: it cannot make images per class")
         return [(None, spec.n_synthetic)]
-    classes = list(gen.class_names)
     if spec.per_class:
         return [(c, spec.n_synthetic) for c in classes]
     return [(c, spec.n_synthetic // len(classes) + (i < spec.n_synthetic % len(classes)))
@@ -135,10 +134,10 @@ def _study_classes(spec: StudySpec, gen: Generator) -> list[str]:
     if not spec.per_class:
         return []
     dataset_classes = sorted(get_dataset(spec.dataset).classes)
-    if gen.conditional and set(gen.class_names) - set(dataset_classes):
+    if set(gen.class_names) - set(dataset_classes):
         raise ValueError(f"generator classes {gen.class_names} are not all in dataset {spec.dataset!r} "
                          f"({dataset_classes})")
-    return list(gen.class_names) if gen.conditional else dataset_classes
+    return list(gen.class_names) or dataset_classes
 
 
 def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[store.Study, list[store.Rater]]:
