@@ -247,7 +247,8 @@ check them before sharing this archive.
 
 - Architecture: {gen.arch} ({'class-conditional' if gen.conditional else 'unconditional'}), run {gen.run_id}
 - Training steps: {gen.step}
-- Checkpoint: {Path(gen.checkpoint_path).name}, SHA-256 {gen.checkpoint_sha256}
+- Checkpoint: {Path(gen.checkpoint_path).name}, SHA-256 {gen.checkpoint_sha256} (for a run with one model
+  per class: the SHA-256 of the per-class checkpoint hashes joined in class order)
 - Export seed: {seed}
 
 Training settings:
@@ -311,3 +312,21 @@ def export_synthetic(run_id: str, n: int, per_class: bool, fmt: str, out: Path, 
     return export_generator(load_generator(run_id), n, per_class=per_class, fmt=fmt, out=out, seed=seed,
                             progress=progress)
 
+
+
+def default_export_path(run_id: str, n: int, per_class: bool, fmt: str, seed: int) -> Path:
+    """Where the page puts an export: ``workspace/exports/<run>_<n>[-per-class]_<fmt>_seed<seed>.zip``."""
+    safe_run = re.sub(r"[^\w.-]+", "_", run_id).strip("._") or "run"
+    return workspace.subdir("exports") / f"{safe_run}_{n}{'-per-class' if per_class else ''}_{fmt}_seed{seed}.zip"
+
+
+def list_exports() -> list[Path]:
+    """Finished exports in ``workspace/exports`` (temp files of running exports excluded), newest first."""
+    files = [p for p in workspace.subdir("exports").glob("*.zip") if p.is_file()]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+
+def read_datasheet(zip_path: Path) -> str:
+    """The ``DATASHEET.md`` of an export."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return archive.read("DATASHEET.md").decode("utf-8")

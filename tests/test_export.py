@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from medgan.data.ingest import ingest
 from medgan.data.store import load_images
-from medgan.export import class_counts, export_generator, folder_names
+from medgan.export import class_counts, export_generator, folder_names, read_datasheet
 
 
 @dataclass
@@ -86,8 +87,18 @@ def test_folder_names_are_safe_and_unique():
     assert len(set(names.values())) == 5
 
 
-def test_zip_layout_manifest_and_datasheet(tmp_path, demo_dataset):
-    gen = make_generator(tmp_path)
+@pytest.fixture
+def source_dataset(tmp_path) -> str:
+    """A tiny registered dataset standing in for the generator's training set."""
+    for label in ("mass", "normal"):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        Image.fromarray(np.full((32, 32), 90, np.uint8)).save(tmp_path / "src" / label / "a.png")
+    ingest(tmp_path / "src", "tiny-src", resolution=32, description="Tiny test set, CC-BY 4.0 (test licence)")
+    return "tiny-src"
+
+
+def test_zip_layout_manifest_and_datasheet(tmp_path, source_dataset):
+    gen = make_generator(tmp_path, dataset=source_dataset)
     out = export_generator(gen, 5, per_class=True, fmt="png", out=tmp_path / "out" / "export.zip", seed=3)
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
@@ -104,20 +115,19 @@ def test_zip_layout_manifest_and_datasheet(tmp_path, demo_dataset):
     # the manifest says how to reproduce each image
     row = rows[0]
     again = gen.sample(5, label="mass", seed=int(row["sample_seed"]))[int(row["batch_position"])]
-    from PIL import Image
-
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(first)))[None], again)
     assert "not for diagnosis" in datasheet and "Research and education" in datasheet
-    assert "PHANTOM" in datasheet  # the source dataset's description
+    assert "Tiny test set, CC-BY 4.0" in datasheet and "mass (1), normal (1)" in datasheet  # source dataset
     assert "No metrics were computed" in datasheet
     assert '"lr": 0.0002' in datasheet and expected_hash in datasheet
 
 
 def test_total_count_is_split_over_classes(tmp_path):
-    gen = make_generator(tmp_path)
+    gen = make_generator(tmp_path, dataset="deleted-set")
     out = export_generator(gen, 5, per_class=False, fmt="png", out=tmp_path / "e.zip")
     classes = [r["class"] for r in read_manifest(out)]
     assert classes.count("mass") == 3 and classes.count("normal") == 2
+    assert "deleted-set (not registered in this workspace" in read_datasheet(out)
 
 
 def test_unconditional_run_goes_to_one_folder(tmp_path):
