@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from pydicom.datadict import tag_for_keyword
-
+from medgan.data.dicom import check_keyword, parse_window
 from medgan.data.ingest import IngestResult, NothingReadable, ingest
 from medgan.data.readers import ReadOptions
 
@@ -39,15 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> ReadOptions:
-    window = None
-    if args.window:
-        try:
-            center, width = (float(v) for v in args.window.split(","))
-        except ValueError:
-            raise ValueError(f"--window must be CENTER,WIDTH (e.g. 40,400), got {args.window!r}") from None
-        window = (center, width)
-    if args.labels.startswith("tag:") and tag_for_keyword(args.labels[4:]) is None:
-        raise ValueError(f"--labels {args.labels}: {args.labels[4:]!r} is not a DICOM keyword (e.g. BodyPartExamined)")
+    window = parse_window(args.window)
+    if args.labels.startswith("tag:"):
+        check_keyword(args.labels[4:])
     if not 32 <= args.resolution <= 256:
         raise ValueError(f"--resolution must be between 32 and 256, got {args.resolution}")
     return ReadOptions(window=window, multiframe=args.multiframe, stack_depth=args.stack_depth,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
@@ -186,17 +187,33 @@ def header_table(path: Path, max_chars: int = 80) -> list[dict[str, str]]:
     return rows
 
 
-def preview_window(path: Path, center: float, width: float) -> np.ndarray:
-    """First frame of a grayscale DICOM file under the window (center, width): uint8 (H, W)."""
+def window_previews(path: Path, presets: dict[str, tuple[float, float]] | None = None) -> dict[str, np.ndarray]:
+    """First frame of a grayscale DICOM file as imported (``"header"``) and under each window preset."""
     ds = open_dataset(Path(path))
-    pixels, _ = display_frames(ds, (center, width))
-    if pixels.ndim != 3:
+    if _decode(ds).ndim == 4 or ds.get("PhotometricInterpretation") == "PALETTE COLOR":
         raise UnreadableFile("colour images have no window to set")
-    return pixels[0]
+    values = apply_modality_lut(_decode(ds)[:1], ds)
+    out = {"header": grayscale_to_uint8(values, ds, None)[0][0]}
+    for name, window in (presets or CT_WINDOW_PRESETS).items():
+        out[name] = grayscale_to_uint8(values, ds, window)[0][0]
+    return out
 
 
-def value_range(path: Path) -> tuple[float, float]:
-    """Minimum and maximum modality values (e.g. Hounsfield units) of a grayscale DICOM file."""
-    ds = open_dataset(Path(path))
-    values = apply_modality_lut(_decode(ds), ds)
-    return float(values.min()), float(values.max())
+def parse_window(text: str | None) -> tuple[float, float] | None:
+    """``"40,400"`` -> (40.0, 400.0); empty -> None; raises ValueError with an example otherwise."""
+    if not text or not text.strip():
+        return None
+    try:
+        center, width = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"a window is CENTER,WIDTH (e.g. 40,400), got {text!r}") from None
+    if width < 1:
+        raise ValueError(f"window width must be at least 1, got {width:g}")
+    return center, width
+
+
+def check_keyword(keyword: str) -> str:
+    """``keyword`` if it is a DICOM attribute keyword (e.g. BodyPartExamined), else ValueError."""
+    if tag_for_keyword(keyword) is None:
+        raise ValueError(f"{keyword!r} is not a DICOM attribute keyword (e.g. BodyPartExamined, Modality)")
+    return keyword

@@ -63,10 +63,9 @@ def register_reader(
 
 
 def readers() -> dict[str, Reader]:
-    """All registered readers (imports the reader modules on first call)."""
-    if not _READERS:
-        for module in READER_MODULES:
-            importlib.import_module(module)
+    """All registered readers (imports every reader module; a reader module imported on its own is not enough)."""
+    for module in READER_MODULES:
+        importlib.import_module(module)
     return dict(_READERS)
 
 
