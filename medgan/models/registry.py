@@ -110,8 +110,10 @@ def _archs() -> dict[str, ArchSpec]:
 
 
 def arch_names() -> list[str]:
-    """Names of the registered architectures, in registration order."""
-    return list(_archs())
+    """Names of the registered architectures, in the order of ``ARCH_MODULES`` (then registration order)."""
+    archs = _archs()
+    rank = {module: i for i, module in enumerate(ARCH_MODULES)}
+    return sorted(archs, key=lambda name: rank.get(archs[name].build.__module__, len(rank)))
 
 
 def arch_spec(name: str) -> ArchSpec:
