@@ -19,15 +19,12 @@ def _progan(resolution: int = 32, n_classes: int = 0):
 @pytest.mark.parametrize(("total", "max_level"), [(100, 3), (1000, 4), (7, 2), (50, 6)])
 def test_grow_schedule_is_monotonic_and_ends_at_max_level(total, max_level):
     schedule = [grow_schedule(step, total, max_level) for step in range(total + 1)]
-    progress = [level + alpha for level, alpha in schedule]  # alpha is 1 in stable phases
     assert schedule[0] == (0, 1.0)
     assert schedule[-1] == (max_level, 1.0) and schedule[total - 1] == (max_level, 1.0)
-    assert all(b[0] >= a[0] for a, b in zip(schedule, schedule[1:], strict=False))
     assert all(0.0 <= alpha <= 1.0 for _, alpha in schedule)
-    # within a level alpha only grows; the level-plus-fade progress never goes back by more than the reset
-    assert all(b[1] >= a[1] for a, b in zip(schedule, schedule[1:], strict=False) if a[0] == b[0])
-    assert {level for level, _ in schedule} == set(range(max_level + 1)) or total < 2 * max_level + 2
-    assert max(progress) == max_level + 1
+    for (level_a, alpha_a), (level_b, alpha_b) in zip(schedule, schedule[1:], strict=False):
+        assert level_b in (level_a, level_a + 1)  # never shrinks, never skips a level
+        assert alpha_b >= alpha_a if level_b == level_a else alpha_a == 1.0  # grows only when faded in
 
 
 def test_grow_schedule_fades_in_each_level():

@@ -11,21 +11,20 @@ from medgan.train.diffaugment import DiffAugment, diff_augment, rand_cutout, ran
 @pytest.mark.parametrize("channels", [1, 3, 5])
 def test_keeps_shape_and_is_differentiable(channels):
     torch.manual_seed(0)
-    x = torch.rand(6, channels, 16, 16, requires_grad=True)
+    x = torch.rand(1, channels, 16, 16).repeat(6, 1, 1, 1).requires_grad_(True)
     y = DiffAugment("color,translation,cutout")(x * 2 - 1)
     assert y.shape == x.shape
     y.square().sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
-    assert not torch.allclose(y[0], y[1] - (x[1] - x[0]) * 2)  # different samples, different transforms
+    assert not torch.allclose(y[0], y[1])  # the same image, transformed differently per sample
 
 
-def test_translation_moves_content_with_zero_fill():
+def test_translation_shifts_by_at_most_an_eighth_with_zero_fill():
     torch.manual_seed(0)
-    x = torch.ones(32, 1, 8, 8)
-    y = rand_translation(x)
-    zeros = (y == 0).flatten(1).sum(1)
-    assert (zeros % 8 == 0).all() or (zeros > 0).any()
-    assert (zeros > 0).any() and (zeros <= 64 - 49).all()  # shift at most 1 px (ratio 1/8 of 8 px)
+    y = rand_translation(torch.ones(64, 1, 8, 8))
+    zeros = set((y == 0).flatten(1).sum(1).tolist())
+    # shifts of -1, 0 or 1 px in y and x leave 0, 8 (one axis) or 15 (both) zero pixels
+    assert zeros <= {0, 8, 15} and len(zeros) > 1
 
 
 def test_cutout_zeroes_a_quarter_at_most():
