@@ -12,6 +12,8 @@ else:
     page = st.navigation(
         [
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
+            st.Page("pages/turing.py", title="Turing test", icon=":material/visibility:"),
         ]
     )
 page.run()

@@ -27,14 +27,19 @@ def ratings_frame(study_id: str) -> pd.DataFrame:
     return frame
 
 
+def ratings_csv(study_id: str) -> str:
+    """All ratings with truth as CSV text (columns: :data:`RATING_COLUMNS`)."""
+    return ratings_frame(study_id).to_csv(index=False)
+
+
 def export_csv(study_id: str, path: Path) -> int:
     """Write all ratings with truth to ``path`` atomically; returns the number of rows."""
-    frame = ratings_frame(study_id)
-    workspace.atomic_write_text(Path(path), frame.to_csv(index=False))
-    return len(frame)
+    text = ratings_csv(study_id)
+    workspace.atomic_write_text(Path(path), text)
+    return text.count("\n") - 1
 
 
-def progress_table(study: store.Study, base_url: str) -> pd.DataFrame:
+def progress_table(study: store.Study, base_url: str | None = None) -> pd.DataFrame:
     """Per rater: name, answered / total, revoked, link."""
     total = len(store.image_ids(study.id))
     counts = store.rating_counts(study.id)

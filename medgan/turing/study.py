@@ -9,6 +9,7 @@ opaque ids, inserted in a shuffled order.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from medgan.turing import store
 from medgan.turing.blinding import encode_png, new_image_id, new_rater_token
 
 HELD_OUT_SPLITS = ("test", "val")
+BASE_URL_ENV = "MEDGAN_BASE_URL"
 DEFAULT_BASE_URL = "http://localhost:8501"
 
 
@@ -59,9 +61,14 @@ class _Item:
     origin: str
 
 
-def rater_link(token: str, base_url: str = DEFAULT_BASE_URL) -> str:
-    """The link a rater opens: ``BASE/?rater=TOKEN``."""
-    return f"{base_url.rstrip('/')}/?rater={token}"
+def default_base_url() -> str:
+    """Address of the app for rater links: ``MEDGAN_BASE_URL`` or ``http://localhost:8501``."""
+    return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def rater_link(token: str, base_url: str | None = None) -> str:
+    """The link a rater opens: ``BASE/?rater=TOKEN`` (base: :func:`default_base_url` when not given)."""
+    return f"{(base_url or default_base_url()).rstrip('/')}/?rater={token}"
 
 
 def _validate(spec: StudySpec) -> list[str]:
@@ -81,7 +88,8 @@ def _validate(spec: StudySpec) -> list[str]:
     raise ValueError(f"a Turing study named {spec.name.strip()!r} already exists; choose another name")
 
 
-def _match_channels(images: np.ndarray, channels: int, dataset: str) -> np.ndarray:
+def match_channels(images: np.ndarray, channels: int, dataset: str) -> np.ndarray:
+    """Real images with the generator's channel count (RGB -> grey when it makes grey images)."""
     if images.shape[1] == channels:
         return images
     if channels == 1:
@@ -101,7 +109,7 @@ def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.ran
             raise ValueError(f"dataset {spec.dataset!r} has only {len(rows)} held-out (test/val) images{where}; "
                              f"asked for {n}")
         chosen = np.sort(rng.choice(rows, size=n, replace=False))
-        pixels = _match_channels(np.asarray(held.images[chosen]), gen.channels, spec.dataset)
+        pixels = match_channels(np.asarray(held.images[chosen]), gen.channels, spec.dataset)
         items += [_Item(p, "real", str(held.labels[r]), f"{spec.dataset}#{int(held.indices[r])}")
                   for p, r in zip(pixels, chosen, strict=True)]
     return items

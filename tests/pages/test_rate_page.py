@@ -1,0 +1,104 @@
+"""The rating screen through the app entry point: a rater's link shows only that rater's session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medgan.turing import session, store
+from medgan.turing.study import StudySpec, create_study
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+class _TmpGen:  # TEMPORARY until the demo checkpoint lands
+    run_id, resolution, channels, class_names, dataset, checkpoint_sha256 = "demo", 64, 1, ["mass", "normal"], "demo-phantom", "0"
+
+    def sample(self, n, *, label=None, seed=0, batch_size=64):
+        return np.random.default_rng(seed).integers(0, 256, (n, 1, 64, 64), dtype=np.uint8)
+
+
+@pytest.fixture
+def rater_study(demo_dataset):
+    """A small study on the demo dataset with the shipped demo generator: 2 real + 2 synthetic, raters A and B."""
+    spec = StudySpec(name="page-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
+                     raters=["A", "B"], seed=5)
+    return create_study(spec, generator=_TmpGen())
+
+
+def _open(token: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["rater"] = token
+    return at.run()
+
+
+def test_rater_link_shows_only_the_rating_screen(rater_study):
+    _, raters = rater_study
+    at = _open(raters[0].token)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Real or synthetic?"]
+    assert "0 of 4 images rated" in at.get("progress")[0].proto.text
+    images = at.get("image")
+    assert len(images) == 1 and images[0].proto.imgs[0].url.endswith(".png")  # served as our PNG, not re-encoded
+    assert at.radio(key="rate_answer").options == ["Real", "Synthetic"]
+    texts = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "mass" not in texts and "normal" not in texts and "demo" not in texts  # no labels, no sources
+    assert not at.sidebar.children or all(not c.children for c in at.sidebar.children.values())
+
+
+def test_a_rater_cannot_switch_to_the_owner_pages(rater_study):
+    _, raters = rater_study
+    at = _open(raters[0].token)
+    for page in ("pages/turing.py", "pages/home.py", "pages/gallery.py"):
+        with pytest.raises(ValueError, match=r"Known pages: \['[^',]*pages/rate\.py'\]"):
+            at.switch_page(page)
+    assert [t.value for t in at.run().title] == ["Real or synthetic?"]
+    assert not at.text_input  # no admin password box, no owner widgets
+
+
+def test_answering_saves_at_once_and_resume_continues(rater_study):
+    _, raters = rater_study
+    token = raters[0].token
+    order = session.image_order(token)
+    at = _open(token)
+    at.radio(key="rate_answer").set_value("synthetic")
+    at.select_slider(key="rate_confidence").set_value(4)
+    at.text_area(key="rate_comment").set_value("too smooth")
+    at.button[0].click().run()
+    assert not at.exception
+    rows = store.ratings_with_truth(raters[0].study_id)
+    assert [(r["image_id"], r["answer"], r["confidence"], r["comment"]) for r in rows] == [
+        (order[0], "synthetic", 4, "too smooth")]
+    assert "1 of 4 images rated" in at.get("progress")[0].proto.text
+    again = _open(token)  # a new visit with the same link resumes at the second image
+    assert "1 of 4 images rated" in again.get("progress")[0].proto.text
+    assert session.next_image_id(token) == order[1]
+
+
+def test_saving_without_an_answer_is_refused(rater_study):
+    _, raters = rater_study
+    at = _open(raters[0].token)
+    at.button[0].click().run()
+    assert "Choose Real or Synthetic" in at.warning[0].value
+    assert store.rating_counts(raters[0].study_id) == {}
+
+
+def test_thank_you_at_the_end(rater_study):
+    _, raters = rater_study
+    token = raters[1].token
+    for image_id in session.image_order(token):
+        session.record_answer(token, image_id, "real", 3)
+    at = _open(token)
+    assert "Thank you" in at.success[0].value and not at.get("image")
+
+
+def test_wrong_and_revoked_tokens_are_refused(rater_study):
+    study, raters = rater_study
+    at = _open("guessed-token")
+    assert "not valid" in at.error[0].value and not at.get("image") and not at.radio
+    store.set_revoked(study.id, "B")
+    at = _open(raters[1].token)
+    assert "revoked" in at.error[0].value and not at.get("image")
