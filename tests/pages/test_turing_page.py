@@ -1,0 +1,82 @@
+"""The study owner's page: password gate, rater links and progress, revoking, results and CSV download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medgan.turing import session, store
+from medgan.turing.access import PASSWORD_ENV
+from medgan.turing.study import StudySpec, create_study
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "turing.py")
+
+
+class _TmpGen:  # TEMPORARY until the demo checkpoint lands
+    run_id, resolution, channels, class_names, dataset, checkpoint_sha256 = "demo", 64, 1, ["mass", "normal"], "demo-phantom", "0"
+
+    def sample(self, n, *, label=None, seed=0, batch_size=64):
+        return np.random.default_rng(seed).integers(0, 256, (n, 1, 64, 64), dtype=np.uint8)
+
+
+@pytest.fixture
+def owner_study(demo_dataset, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    spec = StudySpec(name="owner-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
+                     raters=["A", "B"], per_class=True, seed=5)
+    return create_study(spec, generator=_TmpGen())
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def test_password_gate_when_configured(owner_study, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, "letmein")
+    at = _page()
+    assert not at.exception
+    assert "admin password" in at.info[0].value and not at.tabs and not at.dataframe
+    at.text_input(key="turing_admin_password").input("wrong").run()
+    assert "Wrong admin password" in at.error[0].value and not at.dataframe
+    at.text_input(key="turing_admin_password").input("letmein").run()
+    assert len(at.tabs) == 2 and at.dataframe
+
+
+def test_studies_tab_lists_links_and_progress(owner_study, monkeypatch):
+    monkeypatch.setenv("MEDGAN_BASE_URL", "https://studio.example.org")
+    s, raters = owner_study
+    session.record_answer(raters[0].token, session.next_image_id(raters[0].token), "real", 3)
+    at = _page()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["rater"].tolist() == ["A", "B"] and table["answered"].tolist() == [1, 0]
+    assert table["link"].tolist() == [f"https://studio.example.org/?rater={r.token}" for r in raters]
+
+
+def test_revoke_from_the_page(owner_study):
+    s, _ = owner_study
+    at = _page()
+    at.selectbox(key="turing_revoke_name").set_value("B").run()
+    at.button(key="turing_revoke").click().run()
+    assert [r.revoked for r in store.list_raters(s.id)] == [False, True]
+    assert at.selectbox(key="turing_revoke_name").options == ["A"]
+
+
+def test_results_show_metrics_kappa_charts_and_csv(owner_study):
+    s, raters = owner_study
+    for rater in raters:
+        for image_id in session.image_order(rater.token):
+            session.record_answer(rater.token, image_id, "synthetic", 4)
+    at = _page()
+    assert not at.exception
+    assert "16 ratings" in at.subheader[0].value
+    labels = [m.label for m in at.metric]
+    assert labels == ["Accuracy, all raters", "Binomial p vs 50% (chance)", "Fleiss' kappa"]
+    assert at.metric[0].value == "50.0%"  # everything called synthetic: half right
+    per_rater = at.dataframe[1].value
+    assert per_rater["rater"].tolist() == ["A", "B"] and per_rater["sensitivity"].tolist() == [1.0, 1.0]
+    assert len(at.get("plotly_chart")) == 2
+    assert at.get("download_button")

@@ -1,0 +1,41 @@
+"""``python -m medgan turing ...``: results, export, revoke and list (one JSON object with --json)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from medgan.__main__ import main
+from medgan.turing import session, store
+
+
+def _json(capsys, argv: list[str]) -> tuple[int, dict]:
+    code = main(argv)
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_results_export_revoke_list(study, capsys, tmp_path):
+    s, raters = study
+    for image_id in session.image_order(raters[0].token)[:4]:
+        session.record_answer(raters[0].token, image_id, "real", 2)
+    code, res = _json(capsys, ["turing", "results", "pilot", "--json"])
+    assert code == 0 and res["n_ratings"] == 4 and res["per_rater"][0]["rater"] == "A"
+    assert res["agreement"]["fleiss_kappa"] is None  # one rater: no agreement to measure, strict JSON null
+    code, out = _json(capsys, ["turing", "export", "pilot", "--out", str(tmp_path / "r.csv"), "--json"])
+    assert code == 0 and out["rows"] == 4 and len(pd.read_csv(tmp_path / "r.csv")) == 4
+    code, out = _json(capsys, ["turing", "revoke", "pilot", "B", "--json"])
+    assert code == 0 and out["revoked"] is True and store.list_raters(s.id)[1].revoked
+    code, out = _json(capsys, ["turing", "list", "--json"])
+    assert out["studies"][0]["name"] == "pilot" and out["studies"][0]["ratings"] == 4
+
+
+def test_results_text_and_errors(study, capsys):
+    assert main(["turing", "results", "pilot"]) == 0
+    assert "Fleiss' kappa" in capsys.readouterr().out
+    assert main(["turing", "results", "nope", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "no Turing study named 'nope'" in captured.err and json.loads(captured.out)["error"]
+    assert main(["turing", "revoke", "pilot", "Z"]) == 2
+    assert "no rater named 'Z'" in capsys.readouterr().err
