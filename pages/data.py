@@ -52,7 +52,7 @@ def run_import(source, options: dict) -> None:
     except (ValueError, OSError) as exc:
         st.error(str(exc))
         return
-    st.session_state["active_dataset"] = result.dataset.name
+    st.session_state["active_dataset"] = st.session_state["data_dataset"] = result.dataset.name  # show it below
     st.success(f"Imported {result.dataset.name!r}: {result.dataset.n_images} images, "
                f"{len(result.skipped)} file(s) skipped (see the ingestion report below).")
 

@@ -56,16 +56,16 @@ def _source(source: str) -> Path:
     return Path(source)
 
 
-def print_summary(result: IngestResult, out=sys.stdout) -> None:
+def print_summary(result: IngestResult) -> None:
     """Human-readable summary: images, classes with counts, skipped files with reasons."""
     info = result.dataset
     print(f"Dataset {info.name!r} ({info.id}): {info.n_images} images, {info.channels} channel(s), "
-          f"cached at {info.base_resolution} px", file=out)
+          f"cached at {info.base_resolution} px")
     for label, count in info.classes.items():
-        print(f"  {label}: {count}", file=out)
-    print(f"Skipped {len(result.skipped)} file(s)" + (":" if result.skipped else ""), file=out)
+        print(f"  {label}: {count}")
+    print(f"Skipped {len(result.skipped)} file(s)" + (":" if result.skipped else ""))
     for s in result.skipped:
-        print(f"  {s.file}: {s.reason}", file=out)
+        print(f"  {s.file}: {s.reason}")
 
 
 def run(args: argparse.Namespace) -> int:

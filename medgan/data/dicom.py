@@ -69,6 +69,8 @@ def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise UnreadableFile(f"not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
     if pixels and not any(k in ds for k in PIXEL_KEYWORDS):
+        if ds.preamble is None and "SOPClassUID" not in ds:
+            raise UnreadableFile("not a readable DICOM file (no DICM marker, no pixel data)")
         kind = getattr(ds.get("SOPClassUID"), "name", None) or "unknown SOP class"
         raise UnreadableFile(f"DICOM file without pixel data ({kind})")
     if "TransferSyntaxUID" not in ds.file_meta:  # preamble-less files: infer from how the body was encoded

@@ -1,0 +1,82 @@
+"""Data page (AppTest): the demo dataset, a server-folder import under the allowed roots, an uploaded ZIP, DICOM."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydicom.data import get_testdata_file
+from streamlit.testing.v1 import AppTest
+
+from medgan.data.ingest import ingest
+from medgan.data.uploads import save_uploads
+
+PAGE = Path(__file__).resolve().parents[2] / "pages" / "data.py"
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(PAGE), default_timeout=60)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_demo_dataset_page(demo_dataset):
+    at = _page().run()
+    assert not at.exception
+    assert _metrics(at)["Images"] == "1000" and _metrics(at)["Patients"] == "500"
+    assert [s.value for s in at.subheader] == ["Preview", "Ingestion report"]
+    images = at.get("image")
+    assert len(images) == 2 and all(len(i.proto.imgs) == 10 for i in images)  # one preview row per class
+    assert len(at.get("plotly_chart")) == 3
+    assert "Every file was read." in [m.value for m in at.markdown]
+
+
+def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDGAN_DATA_ROOTS", str(shared_data))
+    at = _page().run()
+    at.text_input(key="data_folder").input(str(tmp_path))
+    at.text_input(key="data_fo_name").input("elsewhere")
+    at.run()  # the button is enabled once a path and a name are given
+    at.button(key="data_folder_import").click().run()
+    assert "outside the allowed data roots" in at.error[0].value
+    at.text_input(key="data_folder").input(str(shared_data / "brain_mri_128"))
+    at.text_input(key="data_fo_name").input("brain")
+    at.selectbox(key="data_fo_res").select(32)
+    at.run()
+    at.button(key="data_folder_import").click().run()
+    assert not at.exception and not at.error
+    assert "Imported 'brain': 252 images" in at.success[0].value
+    assert at.selectbox(key="data_dataset").value == "brain" and _metrics(at)["Images"] == "252"
+
+
+def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for label in ("benign", "malignant"):
+            for i in range(3):
+                png = io.BytesIO()
+                Image.fromarray(np.full((20, 20), 50 * i, np.uint8)).save(png, format="PNG")
+                zf.writestr(f"{label}/{i}.png", png.getvalue())
+        zf.writestr("benign/notes.txt", "not an image")
+    ingest(save_uploads([("upload.zip", buf.getvalue())]), "uploaded", resolution=32)
+    (tmp_path / "ct").mkdir()
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        shutil.copy(get_testdata_file(name), tmp_path / "ct" / name)
+    ingest(tmp_path / "ct", "ct", labels="none", resolution=32)
+    at = _page()
+    at.session_state["active_dataset"] = "uploaded"
+    at.run()
+    assert _metrics(at)["Images"] == "6" and _metrics(at)["Skipped files"] == "1"
+    report = at.dataframe[-1].value
+    assert report.to_dict("records") == [{"file": "benign/notes.txt", "reason": report["reason"][0]}]
+    at.selectbox(key="data_dataset").select("ct").run()
+    assert not at.exception and at.subheader[1].value == "DICOM"
+    header = at.dataframe[1].value
+    assert "PatientID" in set(header["keyword"]) and at.selectbox(key="data_dicom_file").options == ["CT_small.dcm", "MR_small.dcm"]
+    assert len(at.get("image")[-1].proto.imgs) == 9  # as imported + 8 CT window presets
