@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from medgan.models.registry import ModelConfig, arch_names, build_models, count_parameters, preset
+from medgan.train.ada import AugmentPipe
+from medgan.train.diffaugment import DiffAugment
 from medgan.train.losses import after_d_step, discriminator_loss, generator_loss
 
 torch.set_num_threads(2)
@@ -119,11 +121,16 @@ def test_conditional_models_need_labels():
         G(torch.randn(2, 16))
 
 
-def test_channels_last_and_autocast_run():
-    G, D = _build("wgan-gp", 32, 3, 2)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_channels_last_and_autocast_run(arch):
+    G, D = _build(arch, 32, 3, 2, width=4)
     G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     labels = _labels(4, 2)
+    kind = preset(arch).loss
     with torch.autocast("cpu", dtype=torch.bfloat16):
         fake = G(torch.randn(4, 16), labels)
-        loss, stats = discriminator_loss("wgan-gp", D, fake.detach(), fake, labels)
-    assert torch.isfinite(loss) and stats["gp"] >= 0
+        loss_d, stats = discriminator_loss(kind, D, fake.detach(), fake, labels, augment=DiffAugment())
+        loss_g, _ = generator_loss(kind, D, fake, labels, augment=AugmentPipe(0.5))
+    (loss_d + loss_g).backward()
+    assert torch.isfinite(loss_d) and torch.isfinite(loss_g)
+    assert stats.get("gp", 0.0) >= 0
