@@ -1,5 +1,7 @@
 """Turing test (study owner): create blinded reader studies, hand out rater links, follow progress, results."""
 
+import math
+
 import streamlit as st
 
 from medgan.turing import charts, results, store
@@ -69,8 +71,10 @@ with studies_tab:
                    help=f"95% CI {pooled['accuracy']['ci_low']:.1%}-{pooled['accuracy']['ci_high']:.1%}, "
                         f"n = {pooled['n']} ratings")
     p_col.metric("Binomial p vs 50% (chance)", f"{pooled['binomial_p']:.3g}")
-    kappa_col.metric("Fleiss' kappa", f"{agreement['fleiss_kappa']:.3f}",
-                     help=f"{agreement['fleiss_n_images']} images rated by all {agreement['fleiss_n_raters']} raters")
+    fleiss = agreement["fleiss_kappa"]
+    kappa_col.metric("Fleiss' kappa", "n/a" if math.isnan(fleiss) else f"{fleiss:.3f}",
+                     help=f"{agreement['fleiss_n_images']} images rated by all {agreement['fleiss_n_raters']} raters "
+                          "(n/a: fewer than 2 raters, no image rated by all, or no variation in the answers)")
     st.dataframe(results.per_rater_table(res), hide_index=True,
                  column_config={m: st.column_config.NumberColumn(format="percent")
                                 for m in ("accuracy", "sensitivity", "specificity")})

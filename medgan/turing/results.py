@@ -97,7 +97,7 @@ def per_rater_table(results: dict) -> pd.DataFrame:
         for metric in ("accuracy", "sensitivity", "specificity"):
             m = entry[metric]
             row[metric] = m["value"]
-            row[f"{metric} 95% CI"] = f"{m['ci_low']:.2f}-{m['ci_high']:.2f}" if m["n"] else "n/a"
+            row[f"{metric} 95% CI"] = f"{m['ci_low']:.0%} to {m['ci_high']:.0%}" if m["n"] else "n/a"
         row["binomial p (vs 50%)"] = entry["binomial_p"]
         rows.append(row)
     return pd.DataFrame(rows)
