@@ -11,6 +11,7 @@ from typing import Any
 
 JOB_KINDS: dict[str, str] = {
     "train": "medgan.train.job:run_train_job",
+    "compare": "medgan.classify.job:run_compare_job",
 }
 
 

@@ -1,0 +1,78 @@
+"""Plotly figures of a comparison result (the Classifier page only displays them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from medgan.classify.metrics import MACRO
+from medgan.classify.report import TABLE_METRICS, metrics_frame
+
+
+def metric_figure(result: dict, size: str) -> go.Figure:
+    """Macro metrics per arm as grouped bars with 95% bootstrap intervals."""
+    frame = metrics_frame(result)
+    frame = frame[(frame["size"] == size) & (frame["scope"] == MACRO)]
+    fig = go.Figure()
+    for arm in result["config"]["arms"]:
+        mine = frame[frame["arm"] == arm].set_index("metric").loc[list(TABLE_METRICS)]
+        fig.add_bar(name=arm, x=list(TABLE_METRICS.values()), y=mine["value"],
+                    error_y={"type": "data", "symmetric": False, "array": mine["ci_high"] - mine["value"],
+                             "arrayminus": mine["value"] - mine["ci_low"]})
+    fig.update_layout(barmode="group", yaxis={"title": "macro value (95% CI)", "range": [0, 1.05]},
+                      title=f"Test metrics per arm (n = {int(frame['n_test'].iloc[0])} images)")
+    return fig
+
+
+def confusion_figure(result: dict, size: str) -> go.Figure:
+    """One confusion-matrix heatmap per arm (rows: true class, columns: predicted class)."""
+    arms, names = result["config"]["arms"], result["class_names"]
+    fig = make_subplots(rows=1, cols=len(arms), subplot_titles=arms, horizontal_spacing=0.06)
+    for col, arm in enumerate(arms, start=1):
+        counts = np.asarray(result["confusion"][size][arm])
+        fig.add_trace(go.Heatmap(z=counts, x=names, y=names, text=counts, texttemplate="%{text}",
+                                 coloraxis="coloraxis", hovertemplate="true %{y}<br>predicted %{x}: %{z}"),
+                      row=1, col=col)
+        fig.update_xaxes(title_text="predicted", row=1, col=col)
+        fig.update_yaxes(title_text="true" if col == 1 else "", autorange="reversed", row=1, col=col)
+    fig.update_layout(coloraxis={"colorscale": "Blues", "showscale": False},
+                      title="Confusion matrices (pooled out-of-fold test predictions)")
+    return fig
+
+
+def curves_figure(result: dict, size: str, arm: str) -> go.Figure:
+    """Training and validation loss per epoch for every fold of one arm; circles mark the kept epoch."""
+    fig = go.Figure()
+    for training in (t for t in result["trainings"] if t["size"] == size and t["arm"] == arm):
+        curves = training["curves"]
+        epochs = [c["epoch"] for c in curves]
+        fold = training["fold"] + 1
+        fig.add_scatter(x=epochs, y=[c["train_loss"] for c in curves], name=f"fold {fold} train",
+                        mode="lines", line={"dash": "dot"})
+        fig.add_scatter(x=epochs, y=[c["val_loss"] for c in curves], name=f"fold {fold} validation",
+                        mode="lines")
+        best = training["best_epoch"]
+        fig.add_scatter(x=[best], y=[curves[best - 1]["val_loss"]], mode="markers", showlegend=False,
+                        marker={"size": 10, "symbol": "circle-open"}, name=f"fold {fold} kept epoch")
+    fig.update_layout(title=f"Loss curves: {arm} (early stopping on validation loss)",
+                      xaxis_title="epoch", yaxis_title="cross-entropy loss")
+    return fig
+
+
+def size_figure(result: dict, metric: str = "f1") -> go.Figure:
+    """Macro ``metric`` against real training-set size (mean over folds), one line per arm, 95% CIs."""
+    frame = metrics_frame(result)
+    frame = frame[(frame["scope"] == MACRO) & (frame["metric"] == metric)]
+    fig = go.Figure()
+    for arm in result["config"]["arms"]:
+        xs = [np.mean([t["n_train_real"] for t in result["trainings"] if t["size"] == s and t["arm"] == arm])
+              for s in result["sizes"]]
+        mine = frame[frame["arm"] == arm].set_index("size").loc[result["sizes"]]
+        fig.add_scatter(x=xs, y=mine["value"], name=arm, mode="lines+markers",
+                        error_y={"type": "data", "symmetric": False, "array": mine["ci_high"] - mine["value"],
+                                 "arrayminus": mine["value"] - mine["ci_low"]})
+    fig.update_layout(title=f"Macro {TABLE_METRICS.get(metric, metric)} against training-set size",
+                      xaxis_title="real training images per fold (mean)",
+                      yaxis_title=f"macro {TABLE_METRICS.get(metric, metric)} (95% CI)")
+    return fig

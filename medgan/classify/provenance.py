@@ -1,0 +1,70 @@
+"""What a comparison needs to be rerun: data, generators, software versions, the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shlex
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+PACKAGES = ("medgan-studio", "torch", "torchvision", "timm", "numpy", "scikit-learn", "scipy", "statsmodels")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the result."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rerun_command(config: dict) -> str:
+    """The ``python -m medgan compare`` line that repeats a comparison with the same settings."""
+    args = ["python", "-m", "medgan", "compare", "--dataset", config["dataset"], "--run", ",".join(config["runs"]),
+            "--model", config["model"], "--folds", str(config["folds"]),
+            "--synthetic-per-class", str(config["synthetic_per_class"]), "--epochs", str(config["epochs"]),
+            "--patience", str(config["patience"]), "--resolution", str(config["resolution"]),
+            "--seed", str(config["seed"]), "--arms", ",".join(config["arms"])]
+    if config["sizes"]:
+        args += ["--sizes", ",".join(str(s) for s in config["sizes"])]
+    if config["weights_path"]:
+        args += ["--weights", config["weights_path"]]
+    return shlex.join(args)
+
+
+def provenance(exp, started: float) -> dict:
+    """Dataset, generator and software facts of an :class:`~medgan.classify.experiment.Experiment`."""
+    info = exp.data
+    return {
+        "dataset": {"name": exp.info.name, "id": exp.info.id, "n_images": len(info), "n_patients": len(set(info.patients)),
+                    "channels": int(exp.images.shape[1]), "class_counts": {c: int((info.labels == c).sum())
+                                                                           for c in info.class_names}},
+        "generators": [{"run_id": g.run_id, "arch": getattr(g, "arch", ""), "step": getattr(g, "step", None),
+                        "checkpoint_sha256": g.checkpoint_sha256} for g in exp.generators],
+        "synthetic": exp.synthetic.sources if exp.synthetic is not None else [],
+        "folds": [{"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}
+                  for f in exp.folds],
+        "weights_sha256": file_sha256(exp.config.weights_path) if exp.config.weights_path else None,
+        "versions": package_versions(),
+        "device": f"cpu ({torch.get_num_threads()} threads)",
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.time() - started, 1),
+        "command": rerun_command(exp.config.to_dict()),
+    }

@@ -1,0 +1,97 @@
+"""A comparison's result as a paper-ready markdown table, long-format CSV and JSON files."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from medgan import workspace
+from medgan.classify.metrics import MACRO
+
+TABLE_METRICS = {"accuracy": "Accuracy", "sensitivity": "Sensitivity", "specificity": "Specificity",
+                 "f1": "F1", "auc": "AUC"}
+RESULT_FILE, CSV_FILE, TABLE_FILE = "comparison.json", "metrics.csv", "table.md"
+
+
+def metrics_frame(result: dict) -> pd.DataFrame:
+    """One row per size, arm, scope (class or macro) and metric: value, 95% CI, n_test, n_patients."""
+    return pd.DataFrame(result["metrics"])
+
+
+def paired_frame(result: dict) -> pd.DataFrame:
+    """One row per paired test (arm vs baseline)."""
+    return pd.DataFrame(result["paired_tests"])
+
+
+def _cell(row: pd.Series) -> str:
+    return f"{row['value']:.3f} ({row['ci_low']:.3f}-{row['ci_high']:.3f})"
+
+
+def _p_value(result: dict, size: str, arm: str, test: str) -> str:
+    """The macro-scope p-value of ``test`` for ``arm`` against the baseline ("ref." for the baseline)."""
+    if arm == result["baseline"]:
+        return "ref."
+    hits = [t["p_value"] for t in result["paired_tests"]
+            if t["size"] == size and t["arm_b"] == arm and t["test"] == test and t["scope"] == MACRO]
+    return f"{hits[0]:.3g}" if hits else "n/a"
+
+
+def markdown_table(result: dict, size: str | None = None) -> str:
+    """Macro metrics per arm as 'value (95% CI)', plus McNemar and DeLong p-values against the baseline."""
+    size = size or result["sizes"][-1]
+    frame = metrics_frame(result)
+    frame = frame[(frame["size"] == size) & (frame["scope"] == MACRO)]
+    cfg = result["config"]
+    header = ["Arm", *TABLE_METRICS.values(), "McNemar p", "DeLong p"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for arm in cfg["arms"]:
+        mine = frame[frame["arm"] == arm].set_index("metric")
+        cells = [_cell(mine.loc[m]) for m in TABLE_METRICS]
+        p_values = [_p_value(result, size, arm, test) for test in ("McNemar exact", "DeLong AUC")]
+        lines.append("| " + " | ".join([arm, *cells, *p_values]) + " |")
+    n_test, n_patients = int(frame["n_test"].iloc[0]), int(frame["n_patients"].iloc[0])
+    caption = (f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
+               f"patient-level cross-validation, training size {size}; pooled out-of-fold test predictions on "
+               f"n = {n_test} images ({n_patients} patients). Macro averages over {len(result['class_names'])} "
+               f"classes with 95% patient-level bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values "
+               f"of paired tests against '{result['baseline']}'. Synthetic: {cfg['synthetic_per_class']} images "
+               f"per class from run(s) {', '.join(cfg['runs'])}.")
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def metrics_csv(result: dict) -> str:
+    """The long-format metrics table as CSV text."""
+    buffer = io.StringIO()
+    metrics_frame(result).to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def result_json(result: dict) -> str:
+    """The whole result (config, provenance, trainings with curves and predictions, metrics, tests)."""
+    return json.dumps(result, indent=1, sort_keys=True)
+
+
+def save_result(result: dict, folder: Path) -> Path:
+    """Write comparison.json, metrics.csv and table.md atomically into ``folder``; returns the JSON path."""
+    folder = Path(folder)
+    workspace.atomic_write_text(folder / CSV_FILE, metrics_csv(result))
+    workspace.atomic_write_text(folder / TABLE_FILE, markdown_table(result))
+    workspace.atomic_write_text(folder / RESULT_FILE, result_json(result))
+    return folder / RESULT_FILE
+
+
+def load_result(folder: Path) -> dict:
+    """Read a saved comparison; raises ValueError naming the file when it is missing or unreadable."""
+    path = Path(folder) / RESULT_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the comparison result ({exc})") from exc
+
+
+def new_result_folder(job_or_name: str) -> Path:
+    """``<workspace>/comparisons/<name>/`` for CLI runs (jobs use their own folder)."""
+    return workspace.subdir("comparisons", job_or_name)
