@@ -9,7 +9,7 @@ from medgan.data.imageops import to_pil
 from medgan.data.store import DatasetNotFound, get_dataset
 from medgan.generate import load_generator
 from medgan.turing.gallery import ClassGallery, class_gallery
-from medgan.ui.widgets import ensure_demo, run_picker
+from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
 
 
 @st.cache_resource(show_spinner="Loading the generator...", max_entries=2)
@@ -47,13 +47,13 @@ def _show(gallery: ClassGallery, key: str) -> None:
     _row(gallery.nearest, f"{key}_nn", [f"row {row}, d = {d:.1f}" for row, d in
                                         zip(gallery.nearest_rows, gallery.distances, strict=True)])
     held = gallery.held_out_distances
-    if len(held):
-        st.caption(f"Yardstick: held-out real images lie {np.median(held):.1f} (median; min {held.min():.1f}, "
-                   f"n = {len(held)}) from their nearest training image. Synthetic images closer than the "
-                   f"minimum are flagged as possible copies ({int(flags.sum())} of {len(flags)}).")
+    st.caption(f"Yardstick: held-out real images lie {np.median(held):.1f} (median, n = {len(held)}) from their "
+               f"nearest training image; synthetic images closer than {gallery.copy_threshold:.1f} (1st "
+               f"percentile) or exact copies are flagged: {int(flags.sum())} of {len(flags)}.")
 
 
 st.title("Gallery")
+admin_gate("gallery")  # the gallery shows which images are synthetic: not for raters
 ensure_demo()
 controls = st.columns([2, 1, 1])
 with controls[0]:

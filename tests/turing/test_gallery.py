@@ -35,5 +35,5 @@ def test_a_copied_training_image_is_flagged(demo_dataset, fake_generator):
 
 
 def test_unknown_class_is_refused(demo_dataset, fake_generator):
-    with pytest.raises(ValueError, match="no training images of class 'cyst'"):
+    with pytest.raises(ValueError, match="training and held-out .* of class 'cyst': has 0 and 0"):
         class_gallery(fake_generator, demo_dataset, "cyst", n=2, seed=0)
