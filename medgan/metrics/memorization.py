@@ -20,7 +20,7 @@ def audit_space(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, space:
                 percentile: float = 1.0) -> dict:
     """Nearest-training distances of synthetic and held-out items in one space, and the flagged pairs.
 
-    Returns fake/held-out distances, the threshold (``percentile`` of held-out distances), and ``flagged``:
+    Returns fake/held-out distances (and each fake's nearest training index), the threshold (``percentile`` of held-out distances), and ``flagged``:
     ``[{fake_index, train_index, distance}]`` sorted nearest first (``train_index`` indexes ``train``).
     """
     fake_index, fake_dist = nearest_neighbours(fake, train, space=space)
@@ -31,7 +31,8 @@ def audit_space(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, space:
     return {
         "space": space, "percentile": percentile, "threshold": threshold,
         "unit": "RMS grey levels (0-255)" if space == "pixel" else "feature distance",
-        "fake_distances": fake_dist.tolist(), "heldout_distances": heldout_dist.tolist(),
+        "fake_distances": fake_dist.tolist(), "fake_nearest": fake_index.tolist(),
+        "heldout_distances": heldout_dist.tolist(),
         "fake_median": float(np.median(fake_dist)), "heldout_median": float(np.median(heldout_dist)),
         "n_fake": int(len(fake_dist)), "n_heldout": int(len(heldout_dist)), "n_flagged": int(len(flagged)),
         "flagged": [{"fake_index": int(i), "train_index": int(fake_index[i]), "distance": float(fake_dist[i])}

@@ -1,0 +1,163 @@
+"""One evaluation of a generator: quality table, distribution metrics beside their real-vs-real baseline,
+memorization audit; written atomically to ``runs.results_folder(run_id) / "evaluation.json"``.
+
+Flagged (and the closest) memorization pairs are stored as images in ``memorization_pairs.npz`` beside it,
+and every evaluation adds a point to ``fid_history.json`` (FID at that checkpoint's step).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan import runs
+from medgan.data.store import get_dataset, load_images
+from medgan.metrics.distribution import distribution_table
+from medgan.metrics.features import get_extractor, real_features
+from medgan.metrics.memorization import audit
+from medgan.metrics.quality import quality_table
+from medgan.workspace import atomic_write_bytes, atomic_write_json
+
+EVALUATION_FILE = "evaluation.json"
+PAIRS_FILE = "memorization_pairs.npz"
+HISTORY_FILE = "fid_history.json"
+HELDOUT_SPLITS = ["val", "test"]
+_CLOSEST_SHOWN = 8  # closest pairs kept for display even when none is flagged
+Progress = Callable[[float, str], None]
+
+
+def sample_labelled(generator: Any, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """``n`` images with their class names: an even split over the classes (``""`` when unconditional)."""
+    if not generator.class_names:
+        return generator.sample(n, seed=seed), [""] * n
+    k = len(generator.class_names)
+    counts = [n // k + (i < n % k) for i in range(k)]
+    parts = [generator.sample(c, label=name, seed=seed + i) for i, (name, c) in
+             enumerate(zip(generator.class_names, counts, strict=True)) if c]
+    labels = [name for name, c in zip(generator.class_names, counts, strict=True) for _ in range(c)]
+    return np.concatenate(parts), labels
+
+
+def evaluate_generator(generator: Any, n: int | None = None, features: str = "domain", seed: int = 0,
+                       progress: Progress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """Evaluate a loaded generator against its dataset; returns (results, pair images for display).
+
+    ``n`` synthetic images (default: as many as held-out real images, so the baseline compares like with
+    like); ``features``: ``domain``, ``inception`` or ``inception:PATH``.
+    """
+    say = progress or (lambda fraction, message: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    info = get_dataset(generator.dataset)
+    train = load_images(info, resolution=generator.resolution, split="train")
+    heldout = load_images(info, resolution=generator.resolution, split=HELDOUT_SPLITS)
+    if len(train) < 6 or len(heldout) < 6:
+        raise ValueError(f"{info.folder}: dataset {info.name!r} needs at least 6 train and 6 held-out (val+test) "
+                         f"images for the metrics; it has {len(train)} and {len(heldout)}")
+    n = int(n or len(heldout))
+    say(0.05, f"Sampling {n} synthetic images")
+    fake, _ = sample_labelled(generator, n, seed)
+    train_images, heldout_images = np.asarray(train.images), np.asarray(heldout.images)
+    timings["sample"] = time.perf_counter() - clock
+    say(0.15, "Quality metrics against the nearest training images")
+    quality = quality_table(fake, train_images)
+    timings["quality"] = time.perf_counter() - clock - sum(timings.values())
+    say(0.3, f"Features ({features})")
+    extractor = get_extractor(features, info, generator.resolution)
+    train_feats = real_features(extractor, info, generator.resolution, "train")
+    heldout_feats = real_features(extractor, info, generator.resolution, HELDOUT_SPLITS)
+    fake_feats = extractor(fake)
+    timings["features"] = time.perf_counter() - clock - sum(timings.values())
+    say(0.7, "Distribution metrics and the real-vs-real baseline")
+    distribution = distribution_table(train_feats, heldout_feats, fake_feats, extractor.name, seed=seed)
+    say(0.85, "Memorization audit")
+    memo = audit(fake, train_images, heldout_images, fake_feats, train_feats, heldout_feats)
+    timings["distribution_and_audit"] = time.perf_counter() - clock - sum(timings.values())
+    for space in memo.values():  # train indices -> manifest rows, so pairs can be traced to files
+        for pair in space["flagged"]:
+            pair["train_row"] = int(train.indices[pair["train_index"]])
+    results = {
+        "run_id": generator.run_id, "step": int(generator.step), "checkpoint_sha256": generator.checkpoint_sha256,
+        "dataset": info.name, "resolution": int(generator.resolution), "seed": seed, "n_synthetic": n,
+        "n_train": len(train), "n_heldout": len(heldout), "features": features, "extractor": extractor.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quality": {"reference": "nearest training image in pixel space", **quality},
+        "distribution": distribution, "memorization": memo, "timings_s": timings,
+    }
+    return results, _pair_images(memo, fake, train_images)
+
+
+def _pair_images(memo: dict, fake: np.ndarray, train: np.ndarray) -> dict[str, np.ndarray]:
+    """Synthetic/training image pairs per space: the flagged ones, else the closest few (for display)."""
+    out: dict[str, np.ndarray] = {}
+    for space, result in memo.items():
+        distances = np.asarray(result["fake_distances"])
+        flagged = [p["fake_index"] for p in result["flagged"]][:32]
+        shown = np.array(flagged or np.argsort(distances, kind="stable")[:_CLOSEST_SHOWN], dtype=np.int64)
+        out[f"{space}_fake"] = fake[shown]
+        out[f"{space}_train"] = train[np.asarray(result["fake_nearest"])[shown]]
+        out[f"{space}_distance"] = distances[shown]
+        out[f"{space}_flagged"] = np.isin(shown, flagged)
+    return out
+
+
+def evaluate(run_id: str, n: int | None = None, features: str = "domain", seed: int = 0,
+             progress: Progress | None = None) -> dict:
+    """Evaluate run ``run_id`` (or ``demo``); writes evaluation.json, the pairs and a FID history point."""
+    from medgan.generate import load_generator
+
+    results, pairs = evaluate_generator(load_generator(run_id), n=n, features=features, seed=seed,
+                                        progress=progress)
+    folder = runs.results_folder(run_id)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **pairs)
+    atomic_write_bytes(folder / PAIRS_FILE, buffer.getvalue())
+    atomic_write_json(folder / EVALUATION_FILE, results)
+    _add_history_point(folder, results)
+    if progress:
+        progress(1.0, "Done")
+    return results
+
+
+def _add_history_point(folder: Path, results: dict) -> None:
+    """Append (step, FID, baseline) for this checkpoint and extractor; a re-evaluation replaces its point."""
+    fid_row = next(r for r in results["distribution"] if r["metric"] == "FID")
+    point = {"step": results["step"], "fid": fid_row["value"], "baseline": fid_row["baseline"],
+             "extractor": results["extractor"], "n": results["n_synthetic"],
+             "checkpoint_sha256": results["checkpoint_sha256"], "created": results["created"]}
+    same = ("checkpoint_sha256", "extractor", "n")
+    history = [p for p in fid_history(folder) if any(p[k] != point[k] for k in same)]
+    atomic_write_json(folder / HISTORY_FILE, sorted([*history, point], key=lambda p: (p["extractor"], p["step"])))
+
+
+def fid_history(folder: Path) -> list[dict]:
+    """The FID points recorded in a results folder ([] when none)."""
+    path = Path(folder) / HISTORY_FILE
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def latest_metrics(run_id: str) -> dict | None:
+    """The run's last evaluation (the contents of evaluation.json), or None when it was never evaluated."""
+    path = runs.results_folder(run_id) / EVALUATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: unreadable evaluation file ({exc})") from exc
+
+
+def load_pairs(run_id: str) -> dict[str, np.ndarray] | None:
+    """The memorization pair images of the last evaluation (None when absent)."""
+    path = runs.results_folder(run_id) / PAIRS_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
