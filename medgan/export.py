@@ -189,22 +189,48 @@ def _dataset_section(name: str) -> str:
             f"- Description: {info.description or '(none given at import)'}\n")
 
 
-def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(value, dict):
-        return [item for key in sorted(value) for item in _flatten(value[key], f"{prefix}{key}.")]
-    return [(prefix.rstrip("."), value)]
+def _num(value: Any, sd: Any = None) -> str:
+    """A number with 4 significant digits (and its sd), ``n/a`` when missing."""
+    if value is None:
+        return "n/a"
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text + (f" ± {sd:.2g}" if isinstance(sd, float) else "")
 
 
-def _metrics_section(run_id: str) -> str:
-    """The run's latest evaluation, one row per number, or a line saying none was computed."""
+def _metric_tables(metrics: dict[str, Any]) -> str:
+    """Distribution, quality and memorization tables of an evaluation.json (medgan.metrics.report)."""
+    out = ("Distribution (synthetic vs training images; baseline: held-out real vs training, same features):\n\n"
+           "| metric | synthetic | baseline | better |\n|---|---|---|---|\n")
+    out += "".join(f"| {r['metric']} | {_num(r.get('value'), r.get('sd'))} | "
+                   f"{_num(r.get('baseline'), r.get('baseline_sd'))} | "
+                   f"{'higher' if r.get('higher_is_better') else 'lower'} |\n"
+                   for r in metrics.get("distribution", []))
+    out += ("\nQuality (each synthetic image against its nearest training image, mean ± sd over n images):\n\n"
+            "| metric | mean ± sd | n | unit |\n|---|---|---|---|\n")
+    out += "".join(f"| {r['metric']} | {_num(r.get('mean'), r.get('sd'))} | {r.get('n')} | {r.get('unit', '')} |\n"
+                   for r in metrics.get("quality", {}).get("rows", []))
+    out += ("\nMemorization (distance to the nearest training image; flagged: closer than the threshold, a low "
+            "percentile of held-out real images' distances):\n\n| space | synthetic median | held-out median | "
+            "threshold | flagged |\n|---|---|---|---|---|\n")
+    out += "".join(f"| {space} | {_num(m.get('fake_median'))} | {_num(m.get('heldout_median'))} | "
+                   f"{_num(m.get('threshold'))} | {m.get('n_flagged')} of {m.get('n_fake')} |\n"
+                   for space, m in metrics.get("memorization", {}).items())
+    return out
+
+
+def _metrics_section(gen: Any) -> str:
+    """The run's latest evaluation, or a line saying none was computed."""
     from medgan.metrics.report import latest_metrics
 
-    metrics = latest_metrics(run_id)
+    metrics = latest_metrics(gen.run_id)
     if not metrics:
         return "No metrics were computed for this run before the export (see the Evaluate page).\n"
-    rows = "".join(f"| {key} | {json.dumps(value) if isinstance(value, list) else value} |\n"
-                   for key, value in _flatten(metrics))
-    return "Latest evaluation of this run (from evaluation.json):\n\n| metric | value |\n|---|---|\n" + rows
+    same = metrics.get("checkpoint_sha256") == gen.checkpoint_sha256
+    return (f"Latest evaluation ({metrics.get('created', 'date unknown')}) at step {metrics.get('step')}, "
+            f"{'of the exported checkpoint' if same else 'of a DIFFERENT checkpoint than the exported one (re-evaluate)'}; "
+            f"features: {metrics.get('extractor', 'n/a')}; {metrics.get('n_synthetic')} synthetic, "
+            f"{metrics.get('n_train')} training and {metrics.get('n_heldout')} held-out real images.\n\n"
+            + _metric_tables(metrics))
 
 
 def _contents_section(gen: Any, batches: list[Batch], fmt: str) -> str:
@@ -274,7 +300,7 @@ check them before sharing this archive.
 {_model_section(gen, seed)}
 ## Metrics
 
-{_metrics_section(gen.run_id)}
+{_metrics_section(gen)}
 ## Intended use and limitations
 
 - Research and education: method development, teaching, data augmentation experiments, software testing.

@@ -194,3 +194,29 @@ def test_round_trip_through_the_importer(tmp_path):
     expected = np.concatenate([gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
                                for i, c in enumerate(["mass", "normal"])])
     assert np.array_equal(np.asarray(images.images), expected)  # lossless, same order
+
+
+def test_datasheet_reports_the_latest_evaluation(tmp_path):
+    from medgan.runs import results_folder
+    from medgan.workspace import atomic_write_json
+
+    gen = make_generator(tmp_path)
+    memo = {"space": "pixel", "threshold": 8.5, "fake_median": 20.25, "heldout_median": 19.0, "n_fake": 200,
+            "n_flagged": 3, "fake_distances": [1.0] * 200, "flagged": []}
+    atomic_write_json(results_folder(gen.run_id) / "evaluation.json", {
+        "run_id": gen.run_id, "step": 120, "checkpoint_sha256": gen.checkpoint_sha256, "extractor": "domain-cnn",
+        "created": "2026-01-02T03:04:05+00:00", "n_synthetic": 200, "n_train": 700, "n_heldout": 300,
+        "distribution": [{"metric": "FID", "value": 31.234567, "baseline": 4.5, "sd": None, "higher_is_better": False},
+                         {"metric": "KID", "value": 0.0123, "baseline": 0.001, "sd": 0.002, "higher_is_better": False}],
+        "quality": {"rows": [{"metric": "SSIM", "mean": 0.4123, "sd": 0.05, "n": 200, "unit": ""}]},
+        "memorization": {"pixel": memo},
+    })
+    out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m.zip")
+    sheet = read_datasheet(out)
+    assert "at step 120, of the exported checkpoint; features: domain-cnn" in sheet
+    assert "| FID | 31.23 | 4.5 | lower |" in sheet and "| KID | 0.0123 ± 0.002 |" in sheet
+    assert "| SSIM | 0.4123 ± 0.05 | 200 |" in sheet and "| pixel | 20.25 | 19 | 8.5 | 3 of 200 |" in sheet
+    assert "No metrics were computed" not in sheet and "[1.0, 1.0" not in sheet
+    gen.checkpoint_path.write_bytes(b"a newer checkpoint")
+    out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m2.zip")
+    assert "DIFFERENT checkpoint" in read_datasheet(out)
