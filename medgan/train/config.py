@@ -48,7 +48,7 @@ class TrainConfig:
     steps: int = 2000
     augment: str = Augment.NONE
     ema: bool = True
-    ema_beta: float = 0.999
+    ema_kimg: float = 10.0
     seed: int = 0
     sample_every: int = 100
     checkpoint_every: int = 200

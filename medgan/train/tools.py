@@ -9,30 +9,31 @@ from typing import Any
 import torch
 from torch import nn
 
+from medgan.models.progan import grow_schedule
+from medgan.train.ada import AdaController, AugmentPipe
 from medgan.train.config import Augment, TrainConfig
+from medgan.train.diffaugment import DiffAugment
+from medgan.train.ema import GeneratorEMA, ema_beta
+
+ADA_TARGET = 0.6  # E[sign D(real)] that ADA steers towards (Karras et al. 2020)
+ADA_SPEED_KIMG = 50.0  # thousand images for p to move 0 -> 1: faster than the paper's 500 for short runs
+EMA_RAMPUP = 0.05  # EMA half-life at most 5% of the images seen so far (StyleGAN2-ADA)
 
 
 class TrainingTools:
     """Augmentation, EMA and growth state for one run; checkpointed through :meth:`state` / :meth:`load`."""
 
-    def __init__(self, config: TrainConfig, generator: nn.Module, device: torch.device) -> None:
-        self.config = config
+    def __init__(self, config: TrainConfig, generator: nn.Module, images_per_step: int) -> None:
+        self.config, self.images_per_step = config, images_per_step
         self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None
-        self.ada = None
+        self.ada: AdaController | None = None
         if config.augment == Augment.DIFFAUGMENT:
-            from medgan.train.diffaugment import diff_augment
-
-            self.augment = diff_augment
+            self.augment = DiffAugment()
         elif config.augment == Augment.ADA:
-            from medgan.train.ada import AdaController
-
-            self.ada = AdaController()
-            self.augment = self.ada.augment
-        self.ema = None
-        if config.ema:
-            from medgan.train.ema import EMA
-
-            self.ema = EMA(generator, beta=config.ema_beta)
+            pipe = AugmentPipe()
+            self.ada = AdaController(pipe, target=ADA_TARGET, speed_kimg=ADA_SPEED_KIMG)
+            self.augment = pipe
+        self.ema = GeneratorEMA(generator) if config.ema else None
         self.grows = hasattr(generator, "set_level")
 
     @property
@@ -41,30 +42,25 @@ class TrainingTools:
         return float(self.ada.p) if self.ada is not None else 0.0
 
     def set_step(self, step: int, total: int, generator: nn.Module, discriminator: nn.Module) -> None:
-        """Before a training step: set ProGAN's level and fade-in for ``step``."""
+        """Before a training step: set ProGAN's level and fade-in for ``step`` (a function of step only)."""
+        self.step = step
         if self.grows:
-            from medgan.models.progan import grow_schedule
-
-            level, alpha = grow_schedule(step, total, self.config.resolution)
+            level, alpha = grow_schedule(step, total, generator.max_level)
             generator.set_level(level, alpha)
             discriminator.set_level(level, alpha)
-            self._size = 4 * 2**level
 
-    def resize(self, real: torch.Tensor) -> torch.Tensor:
-        """Real images at the resolution the networks work at now (smaller while ProGAN grows)."""
-        if not self.grows or real.shape[-1] == self._size:
-            return real
-        return nn.functional.adaptive_avg_pool2d(real, self._size)
-
-    def after_d_step(self, stats: dict[str, float]) -> None:
-        """After a discriminator step: let ADA adjust p from the sign of D(real)."""
+    def after_d_step(self, stats: dict[str, float], batch_size: int) -> None:
+        """After a discriminator step: give ADA the sign of D on this real batch."""
         if self.ada is not None:
-            self.ada.update(stats["d_real_sign"])
+            self.ada.observe(stats["d_real_sign"], batch_size)
 
     def after_g_step(self, generator: nn.Module) -> None:
-        """After a generator step: update the EMA weights."""
+        """After a generator step (end of a training step): ADA updates p, the EMA weights follow G."""
+        if self.ada is not None:
+            self.ada.step(self.images_per_step)
         if self.ema is not None:
-            self.ema.update(generator)
+            seen = (self.step + 1) * self.images_per_step
+            self.ema.update(generator, ema_beta(self.images_per_step, self.config.ema_kimg * 1000, seen, EMA_RAMPUP))
 
     def sampling_generator(self, generator: nn.Module) -> nn.Module:
         """The network to draw samples from: the EMA copy when there is one."""
@@ -72,12 +68,12 @@ class TrainingTools:
 
     def state(self) -> dict[str, Any]:
         """Checkpoint entries: ``ema`` weights (or None) and ADA state."""
-        return {"ema": self.ema.model.state_dict() if self.ema is not None else None,
+        return {"ema": self.ema.state_dict() if self.ema is not None else None,
                 "ada": self.ada.state_dict() if self.ada is not None else None}
 
     def load(self, checkpoint: dict[str, Any]) -> None:
         """Restore what :meth:`state` saved."""
         if self.ema is not None and checkpoint.get("ema") is not None:
-            self.ema.model.load_state_dict(checkpoint["ema"])
+            self.ema.load_state_dict(checkpoint["ema"])
         if self.ada is not None and checkpoint.get("ada") is not None:
             self.ada.load_state_dict(checkpoint["ada"])

@@ -75,7 +75,7 @@ class Trainer:
         self.opt_d = _optimizer(p.optimizer, self.D.parameters(), config.lr_d or p.lr_d, p.betas)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
-        self.tools = TrainingTools(config, self.G, self.device)
+        self.tools = TrainingTools(config, self.G, config.batch_size * self.info.world_size)
         self.data = self._batches()
         self.step = 0
         self.metrics_path = self.run_dir / "metrics.jsonl"
@@ -124,7 +124,7 @@ class Trainer:
                 augment=self.tools.augment)
         self._backward(loss, self.opt_d)
         losses.after_d_step(self.preset.loss, self.D, self.preset.clip)
-        self.tools.after_d_step(stats)
+        self.tools.after_d_step(stats, real.shape[0])
         return stats
 
     def g_step(self, labels: torch.Tensor | None) -> dict[str, float]:
@@ -149,7 +149,7 @@ class Trainer:
         stats: dict[str, float] = {}
         for i in range(n_critic):
             real, labels = self.data.batch(self.step * n_critic + i)
-            stats = self.d_step(self.tools.resize(real), self._labels(labels))
+            stats = self.d_step(real, self._labels(labels))
         stats.update(self.g_step(self._labels(labels)))
         return stats
 
