@@ -15,6 +15,7 @@ else:
             st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
             st.Page("pages/turing.py", title="Turing test", icon=":material/visibility:"),
             st.Page("pages/classifier.py", title="Classifier", icon=":material/fact_check:"),
+            st.Page("pages/export.py", title="Export", icon=":material/archive:"),
         ]
     )
 page.run()

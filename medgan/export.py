@@ -331,6 +331,7 @@ def export_generator(gen: Any, n: int, *, per_class: bool, fmt: str, out: Path, 
             _add(archive, "DATASHEET.md", datasheet(gen, batches, fmt, seed).encode("utf-8"))
             _add(archive, "manifest.csv", manifest_csv(rows))
             _write_images(archive, gen, batches, fmt, export_key(gen, n, per_class, fmt, seed), progress)
+        tmp.chmod(0o644)  # mkstemp made it private; the export is an ordinary file
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
