@@ -140,3 +140,10 @@ def default_config(dataset: str, arch: str, gpu: bool = False, **overrides: Any)
     values: dict[str, Any] = {"dataset": dataset, "arch": arch, **preset_overrides(arch, gpu)}
     values.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig.from_dict(values)
+
+
+def gpu_available() -> bool:
+    """True when CUDA is usable (imports torch only when asked)."""
+    import torch
+
+    return torch.cuda.is_available()

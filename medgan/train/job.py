@@ -33,3 +33,24 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(step / total, f"step {step}/{total}, {stats.get('images_per_sec', 0):.0f} images/s")
 
     return train_run(ctx.params["run_id"], progress_fn=progress, abort_fn=ctx.cancelled)
+
+
+def cancel_run(run_id: str) -> bool:
+    """Ask the run's active job to stop (it saves a checkpoint first); False when none is active."""
+    job = job_for_run(run_id)
+    if job is None or job.status not in store.ACTIVE:
+        return False
+    store.request_cancel(job.id)
+    return True
+
+
+def resume_run(run_id: str, launch: bool = True) -> str:
+    """Continue an unfinished run in the background from its latest checkpoint; returns the job id."""
+    job = job_for_run(run_id)
+    if job is not None and job.status in store.ACTIVE:
+        raise ValueError(f"run {run_id} is already {job.status}")
+    if job is not None and job.status in store.RESUMABLE:
+        store.resume(job.id, launch=launch)
+        return job.id
+    params, title = {"run_id": run_id}, f"resume {run_id}"
+    return store.submit("train", params, title) if launch else store.create_job("train", params, title)

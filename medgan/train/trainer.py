@@ -22,7 +22,7 @@ from medgan import runs, workspace
 from medgan.data.store import get_dataset, load_images
 from medgan.generate import image_grid, model_config
 from medgan.jobs.store import now_iso
-from medgan.models.registry import build_models, preset
+from medgan.models.registry import build_models, preset, validate
 from medgan.train import distributed, losses
 from medgan.train.batches import BatchSource, to_uint8
 from medgan.train.checkpoint import LATEST, capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -202,6 +202,17 @@ class Trainer:
         self.tools.load(ckpt)
         restore_rng(ckpt["rng"])
         self.step = int(ckpt["step"])
+        if self.info.is_main:
+            self._truncate_metrics()
+
+    def _truncate_metrics(self) -> None:
+        """Drop metrics lines past the checkpoint (steps a killed worker logged but did not save)."""
+        if not self.metrics_path.is_file():
+            return
+        lines = self.metrics_path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if line.endswith("\n") and json.loads(line)["step"] <= self.step]
+        if len(kept) != len(lines):
+            workspace.atomic_write_text(self.metrics_path, "".join(kept))
 
     def log(self, stats: dict[str, float], images_per_sec: float, elapsed: float) -> None:
         """Append one metrics.jsonl line."""
@@ -244,6 +255,7 @@ def create_run(config: TrainConfig) -> str:
         if not info.labelled:
             raise ValueError(f"dataset {info.name!r} has no labels (one class): choose conditioning 'none'")
         config.class_names = sorted(info.classes)
+    validate(model_config(config))
     run_id = runs.new_run_id(config.arch)
     folder = runs.run_dir(run_id)
     folder.mkdir(parents=True)

@@ -1,0 +1,96 @@
+"""Train: pick data and an architecture, start a background run, watch its losses and samples live."""
+
+import streamlit as st
+
+from medgan.runs import list_runs
+from medgan.train.config import Augment, Conditioning, architectures, gpu_available, preset_overrides
+from medgan.train.monitor import RunWatcher, format_eta, latest_sample, loss_figure, progress
+from medgan.ui.widgets import dataset_picker
+
+ACTIVE = ("queued", "running")
+RESUMABLE = ("interrupted", "cancelled", "failed")
+
+st.title("Train")
+gpu = gpu_available()
+if not gpu:
+    st.info("No GPU found: training runs on this machine's CPU with small presets (32-64 px, small networks). "
+            "Expect minutes per thousand steps; a GPU machine uses the same code with larger presets.")
+
+dataset = dataset_picker("train_dataset")
+left, right = st.columns(2)
+arch = left.selectbox("Architecture", architectures(), key="train_arch")
+defaults = preset_overrides(arch, gpu)
+resolution = right.selectbox("Resolution (px)", [32, 64, 128, 256], index=1, key="train_resolution")
+modes = [Conditioning.NONE.value] + ([Conditioning.CONDITIONAL.value, Conditioning.PER_CLASS.value]
+                                     if dataset.labelled else [])
+default_mode = defaults.get("conditional", Conditioning.NONE.value) if dataset.labelled else "none"
+conditional = left.radio("Classes", modes, index=modes.index(default_mode), key=f"train_cond_{arch}",
+                         horizontal=True, help="one model for all images, one class-conditional model, "
+                         "or one model per class")
+augment = right.selectbox("Augmentation", [a.value for a in Augment], key="train_augment",
+                          help="DiffAugment or ADA (adaptive, target 0.6) help small datasets")
+batch_size = left.number_input("Batch size", 4, 512, defaults["batch_size"], key=f"train_batch_{arch}")
+steps = right.number_input("Steps", 10, 1_000_000, defaults["steps"], step=100, key=f"train_steps_{arch}")
+ema = st.checkbox("Keep an EMA copy of the generator (samples from it)", value=True, key="train_ema")
+start = st.button("Start training", type="primary", key="train_start")
+
+
+if start:
+    from medgan.train.config import default_config
+    from medgan.train.job import start_training
+
+    try:
+        config = default_config(dataset.name, arch, gpu, resolution=resolution, conditional=conditional,
+                                augment=augment, batch_size=int(batch_size), steps=int(steps), ema=ema)
+        job_id, run_id = start_training(config)
+    except ValueError as exc:
+        st.error(f"Could not start: {exc}")
+    else:
+        st.session_state["train_watch"] = run_id
+        st.success(f"Started run {run_id} (job {job_id}); it keeps running if you close this page.")
+
+st.subheader("Runs")
+runs = list_runs()
+if not runs:
+    st.caption("No runs yet. The shipped demo generator is used elsewhere until you train one.")
+    st.stop()
+st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution,
+               "status": r.status, "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in runs],
+             hide_index=True, width="stretch")
+ids = [r.id for r in runs]
+watched = st.session_state.get("train_watch")
+run_id = st.selectbox("Watch run", ids, index=ids.index(watched) if watched in ids else 0, key="train_pick")
+status = next(r.status for r in runs if r.id == run_id)
+cancel_col, resume_col, _ = st.columns([1, 1, 4])
+if cancel_col.button("Cancel", disabled=status not in ACTIVE, key="train_cancel"):
+    from medgan.train.job import cancel_run
+
+    cancel_run(run_id)
+    st.toast(f"Asked {run_id} to stop; it saves a checkpoint first.")
+if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resume"):
+    from medgan.train.job import resume_run
+
+    resume_run(run_id)
+    st.toast(f"Resuming {run_id} from its latest checkpoint.")
+
+
+@st.fragment(run_every=2.0)
+def live_view(run_id: str) -> None:
+    """Progress, loss curves and the latest sample grid, re-read from the run's files every 2 s."""
+    watchers = st.session_state.setdefault("train_watchers", {})
+    metrics = watchers.setdefault(run_id, RunWatcher(run_id)).frame()
+    state = progress(run_id, metrics)
+    speed = f"{state.images_per_sec:.0f} images/s" if state.images_per_sec else "speed unknown"
+    st.progress(state.fraction, text=f"{state.status}: step {state.step}/{state.total_steps}, {speed}, "
+                f"ETA {format_eta(state.eta_seconds)}")
+    curves, grid = st.columns([3, 2])
+    if len(metrics):
+        curves.plotly_chart(loss_figure(metrics), key=f"train_curves_{run_id}")
+    else:
+        curves.caption("No metrics yet (the first line appears after a few steps).")
+    sample = latest_sample(run_id)
+    if sample is not None:
+        grid.image(sample.read_bytes(), caption="Samples from fixed noise (rows: classes when conditional)")
+
+
+live_view(run_id)
