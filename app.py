@@ -15,6 +15,8 @@ else:
             st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
             st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
             st.Page("pages/turing.py", title="Turing test", icon=":material/visibility:"),
+            st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+            st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
             st.Page("pages/classifier.py", title="Classifier", icon=":material/fact_check:"),
             st.Page("pages/export.py", title="Export", icon=":material/archive:"),
         ]

@@ -1,0 +1,94 @@
+"""Evaluate: image quality against the nearest real image, FID/KID/precision/recall/density/coverage beside a
+real-vs-real baseline, FID over training steps, and a memorization audit with flagged pairs."""
+
+import pandas as pd
+import streamlit as st
+
+from medgan import runs, workspace
+from medgan.data.imageops import to_pil
+from medgan.metrics import figures, report
+from medgan.metrics.curve import fid_over_steps
+from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
+
+
+@st.cache_data(show_spinner="Scoring the snapshot grids...", max_entries=8)
+def _curve(run_id: str, features: str, home: str, created: str) -> dict:
+    return fid_over_steps(run_id, features)
+
+
+def _run(run_id: str, n: int | None, features: str, seed: int) -> None:
+    with st.status(f"Evaluating {run_id}...", expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            report.evaluate(run_id, n=n, features=features, seed=seed,
+                            progress=lambda fraction, message: bar.progress(fraction, text=message))
+        except (ValueError, OSError, KeyError) as exc:
+            status.update(label=f"Evaluation failed: {exc}", state="error")
+            st.stop()
+        status.update(label="Evaluation done", state="complete", expanded=False)
+
+
+def _pairs(run_id: str, space: str) -> None:
+    pairs = report.load_pairs(run_id) or {}
+    if f"{space}_fake" not in pairs:
+        return
+    flagged = bool(pairs[f"{space}_flagged"].any())
+    st.markdown("**Flagged pairs**" if flagged else "**Closest pairs** (none flagged)")
+    for fake, real, dist in list(zip(pairs[f"{space}_fake"], pairs[f"{space}_train"], pairs[f"{space}_distance"],
+                                     strict=True))[:8]:
+        left, right, note = st.columns([1, 1, 2])
+        left.image(to_pil(fake), caption="synthetic", width=128)
+        right.image(to_pil(real), caption="nearest training image", width=128)
+        note.caption(f"distance {dist:.3g}")
+
+
+st.title("Evaluate")
+admin_gate("evaluate")
+ensure_demo()
+controls = st.columns([2, 1, 2, 1])
+with controls[0]:
+    run_id = run_picker("evaluate_run")
+n = int(controls[1].number_input("Synthetic images (0 = as many as held-out)", 0, 20000, 0, key="evaluate_n"))
+choice = controls[2].selectbox("Features", ["domain", "inception", "inception:PATH"], key="evaluate_features",
+                               help="domain: a small CNN trained on this dataset; inception: the FID Inception-v3")
+features = choice
+if choice == "inception:PATH":
+    features = "inception:" + st.text_input("TorchScript file on the server", key="evaluate_path")
+seed = int(controls[3].number_input("Seed", 0, 2**31 - 1, 0, key="evaluate_seed"))
+if st.button("Run evaluation", type="primary", key="evaluate_go"):
+    _run(run_id, n or None, features, seed)
+
+results = report.latest_metrics(run_id)
+if results is None:
+    st.info("No evaluation of this run yet: press Run evaluation.")
+    st.stop()
+st.caption(f"Step {results['step']} · {results['n_synthetic']} synthetic, {results['n_train']} training, "
+           f"{results['n_heldout']} held-out real images · seed {results['seed']} · {results['created']}")
+
+st.subheader("Quality against the nearest training image")
+quality = pd.DataFrame(results["quality"]["rows"])
+quality["mean ± sd"] = [f"{m:.4g} ± {s:.2g}" for m, s in zip(quality["mean"], quality["sd"], strict=True)]
+quality["better"] = quality["higher_is_better"].map({True: "higher", False: "lower"})
+st.dataframe(quality[["metric", "mean ± sd", "n", "unit", "better", "note"]], hide_index=True)
+
+st.subheader(f"Distribution · features: {results['extractor']}")
+dist = pd.DataFrame(results["distribution"])
+dist["synthetic vs train"] = [f"{v:.4g}" + (f" ± {s:.2g}" if pd.notna(s) else "") for v, s in
+                              zip(dist["value"], dist["sd"], strict=True)]
+dist["held-out vs train (baseline)"] = [f"{v:.4g}" + (f" ± {s:.2g}" if pd.notna(s) else "") for v, s in
+                                        zip(dist["baseline"], dist["baseline_sd"], strict=True)]
+st.dataframe(dist[["metric", "synthetic vs train", "held-out vs train (baseline)", "extractor", "n_synthetic",
+                   "n_heldout", "n_train"]], hide_index=True)
+
+st.subheader("FID over training steps")
+curve = _curve(run_id, results["features"], str(workspace.home()), results["created"])
+st.caption(curve["note"])
+st.plotly_chart(figures.fid_curve(curve, report.fid_history(runs.results_folder(run_id))))
+
+st.subheader("Memorization audit")
+for space, audit in results["memorization"].items():
+    st.markdown(f"**{space.capitalize()} space**: {audit['n_flagged']} of {audit['n_fake']} synthetic images "
+                f"closer to a training image than {audit['threshold']:.3g} {audit['unit']} "
+                f"(the {audit['percentile']:g}st percentile of {audit['n_heldout']} held-out images).")
+    st.plotly_chart(figures.distance_histogram(audit), key=f"evaluate_hist_{space}")
+    _pairs(run_id, space)
