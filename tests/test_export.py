@@ -95,6 +95,7 @@ def source_dataset(tmp_path) -> str:
 def test_zip_layout_manifest_and_datasheet(tmp_path, source_dataset):
     gen = make_generator(tmp_path, dataset=source_dataset)
     out = export_generator(gen, 5, per_class=True, fmt="png", out=tmp_path / "out" / "export.zip", seed=3)
+    assert out.stat().st_mode & 0o777 == 0o644
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
         datasheet = archive.read("DATASHEET.md").decode()
@@ -194,6 +195,11 @@ def test_round_trip_through_the_importer(tmp_path):
     expected = np.concatenate([gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
                                for i, c in enumerate(["mass", "normal"])])
     assert np.array_equal(np.asarray(images.images), expected)  # lossless, same order
+    # the ZIP itself, labels from its manifest (the datasheet and manifest are reported as non-images)
+    labels = tmp_path / "unzipped" / "manifest.csv"
+    from_zip = ingest(out, "from-zip", labels=f"csv:{labels}", resolution=32)
+    assert from_zip.dataset.classes == {"mass": 4, "normal": 4}
+    assert sorted(s.file for s in from_zip.skipped) == ["DATASHEET.md", "manifest.csv"]
 
 
 def test_datasheet_reports_the_latest_evaluation(tmp_path):
