@@ -25,6 +25,7 @@ from medgan.workspace import temp_path_beside
 
 FORMAT = "medgan-domain-features/1"
 FEATURE_DIM = 128
+DEFAULT_STEPS = 200  # batches of 32: a few seconds on a CPU at 64 px
 _RECON = 16
 
 
@@ -114,7 +115,8 @@ def _save(path: Path, net: DomainEncoder, meta: dict[str, Any]) -> None:
         raise
 
 
-def load_or_train(info: DatasetInfo, resolution: int, steps: int = 200, seed: int = 0) -> tuple[DomainEncoder, dict]:
+def load_or_train(info: DatasetInfo, resolution: int, steps: int | None = None,
+                  seed: int = 0) -> tuple[DomainEncoder, dict]:
     """The cached extractor for (dataset, resolution), training and caching it first when absent."""
     path = net_path(info, resolution)
     if path.is_file():
@@ -126,6 +128,6 @@ def load_or_train(info: DatasetInfo, resolution: int, steps: int = 200, seed: in
             return net.eval(), meta
         except Exception as exc:  # noqa: BLE001 - a damaged cache is retrained, never trusted
             print(f"{path}: unreadable in-domain extractor ({type(exc).__name__}: {exc}); retraining")
-    net, meta = _train(info, resolution, steps, seed)
+    net, meta = _train(info, resolution, steps or DEFAULT_STEPS, seed)
     _save(path, net, meta)
     return net, meta

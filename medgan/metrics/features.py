@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,7 +93,9 @@ def inception_input(images: np.ndarray) -> torch.Tensor:
 @lru_cache(maxsize=4)
 def _torchscript(path: str) -> torch.jit.ScriptModule:
     try:
-        return torch.jit.load(path, map_location="cpu").eval()
+        with warnings.catch_warnings():  # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
+            warnings.simplefilter("ignore", FutureWarning)
+            return torch.jit.load(path, map_location="cpu").eval()
     except Exception as exc:
         raise ValueError(f"{path}: not a loadable TorchScript feature network ({type(exc).__name__})") from exc
 
