@@ -4,7 +4,7 @@ import streamlit as st
 
 from medgan.classify import figures, report
 from medgan.classify.arms import ARMS
-from medgan.classify.config import CompareConfig
+from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.job import job_result, start_comparison
 from medgan.classify.models import SUGGESTED_MODELS
 from medgan.jobs import store
@@ -26,14 +26,15 @@ with st.expander("New comparison", expanded=not store.list_jobs(kind="compare"))
         per_class = st.number_input("Synthetic (and augmented) images per class", 1, 5000, 200, key="clf_n")
         epochs = st.number_input("Maximum epochs (early stopping on validation loss)", 1, 200, 12, key="clf_epochs")
         resolution = st.selectbox("Resolution (px)", [32, 64, 128], key="clf_res")
-        sizes = st.text_input("Training-set sizes for an F1-vs-size sweep (optional, e.g. 100,200)", key="clf_sizes")
+        sizes = st.text_input("Training-set sizes for an F1-vs-size sweep (optional, e.g. 50,100,all)",
+                              key="clf_sizes")
         seed = st.number_input("Seed (fixes folds, sampling and training)", 0, 2**31 - 1, 0, key="clf_seed")
     if st.form_submit_button("Start comparison", type="primary"):
         try:
             config = CompareConfig(dataset=dataset.name, runs=(run,), model=model, arms=tuple(arms),
                                    folds=int(folds), synthetic_per_class=int(per_class), epochs=int(epochs),
                                    resolution=int(resolution), seed=int(seed),
-                                   sizes=tuple(int(s) for s in sizes.split(",") if s.strip()))
+                                   sizes=parse_sizes(sizes))
             st.session_state["clf_job"] = start_comparison(config)
         except ValueError as exc:
             st.error(f"Cannot start: {exc}")

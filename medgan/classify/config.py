@@ -14,7 +14,8 @@ class CompareConfig:
 
     ``runs`` holds one class-conditional run id (or "demo"), or one run per class. ``synthetic_per_class``
     (N) is how many synthetic images, and how many augmented copies, per class an arm adds to its training
-    set. ``sizes`` (training-set sizes in real images) is empty for one experiment on the full training folds.
+    set. ``sizes`` lists training-set sizes in real images for an F1-vs-size sweep; 0 stands for the full
+    training folds, and an empty tuple means (0,).
     """
 
     dataset: str
@@ -45,8 +46,8 @@ class CompareConfig:
             problems.append(f"resolution must lie in 8..512 px (got {self.resolution})")
         if not 0 < self.val_fraction < 0.5:
             problems.append(f"val_fraction must lie in (0, 0.5) (got {self.val_fraction})")
-        if self.synthetic_per_class < 0 or any(s < 2 for s in self.sizes):
-            problems.append("synthetic_per_class must be >= 0 and every size >= 2")
+        if self.synthetic_per_class < 0 or any(s != 0 and s < 2 for s in self.sizes):
+            problems.append("synthetic_per_class must be >= 0 and every size >= 2 (or 0 for all)")
         unknown = [a for a in self.arms if a not in ARMS]
         if unknown or not self.arms:
             problems.append(f"unknown arms {unknown}; choose from {list(ARMS)}")
@@ -84,3 +85,11 @@ class CompareConfig:
         if isinstance(values.get("augment"), dict):
             values["augment"] = AugmentConfig(**values["augment"])
         return cls(**values)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """'100,200,all' -> (100, 200, 0): 0 stands for the full training folds."""
+    try:
+        return tuple(0 if part.strip() == "all" else int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"training-set sizes: expected comma-separated integers or 'all', got {text!r}") from exc

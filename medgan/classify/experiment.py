@@ -27,6 +27,7 @@ from medgan.data.store import DatasetInfo, ImageSet, get_dataset, load_images
 
 Progress = Callable[[float, str], None]
 ALL = "all"
+TRAINING_SHARE = 0.95  # of the progress bar; metrics and bootstrap take the rest
 THREADS = 1  # small convolutions gain little from more threads, and a comparison shares the CPU with others
 
 
@@ -58,7 +59,7 @@ def prepare(config: CompareConfig, generator_loader: Callable[[str], object] | N
         generators = [generator_loader(run) for run in config.runs]
         synthetic = draw_synthetic(generators, data.class_names, config.synthetic_per_class, config.resolution,
                                    info.channels, config.seed)
-    return Experiment(config, info, data, np.asarray(data.images), folds, synthetic, generators)
+    return Experiment(config, info, data, np.array(data.images), folds, synthetic, generators)
 
 
 def _extra_images(exp: Experiment, arm_name: str, train_rows: np.ndarray, seed: list[int]) -> dict:
@@ -95,16 +96,20 @@ def _train_one(exp: Experiment, arm_name: str, fold: Fold, train_rows: np.ndarra
             "test_rows": fold.test.tolist(), "test_prob": prob.round(6).tolist()}
 
 
+def size_label(size: int) -> str:
+    """How a training-set size is named in results: its number, or "all" for the full training folds."""
+    return ALL if size == 0 else str(size)
+
+
 def _plan(exp: Experiment) -> list[tuple[int, str, Fold, np.ndarray]]:
     """(size index, size label, fold, training rows) for every size and fold."""
     cfg, data = exp.config, exp.data
-    sizes: list[int | str] = list(cfg.sizes) or [ALL]
     plan = []
-    for size_index, size in enumerate(sizes):
+    for size_index, size in enumerate(cfg.sizes or (0,)):
         for fold in exp.folds:
-            rows = fold.train if size == ALL else subsample_patients(fold.train, data.labels, data.patients,
-                                                                      int(size), cfg.seed + fold.index)
-            plan.append((size_index, str(size), fold, rows))
+            rows = fold.train if size == 0 else subsample_patients(fold.train, data.labels, data.patients, size,
+                                                                   cfg.seed + fold.index)
+            plan.append((size_index, size_label(size), fold, rows))
     return plan
 
 
@@ -133,11 +138,12 @@ def _run(config: CompareConfig, progress: Progress | None, cancelled: Callable[[
         where = f"size {size} · fold {fold.index + 1}/{config.folds} · {arm}"
 
         def on_epoch(record: dict, step: int = step, where: str = where) -> None:
-            progress((step + record["epoch"] / config.epochs) / total, f"{where} · epoch {record['epoch']}")
+            done = (step + record["epoch"] / config.epochs) / total
+            progress(TRAINING_SHARE * done, f"{where} · epoch {record['epoch']}")
 
-        progress(step / total, where)
+        progress(TRAINING_SHARE * step / total, where)
         trainings.append({"size": size, **_train_one(exp, arm, fold, rows, size_index, on_epoch, cancelled)})
-    progress(0.98, "computing metrics, bootstrap intervals and paired tests")
+    progress(TRAINING_SHARE, "computing metrics, bootstrap intervals and paired tests")
     result = {"config": config.to_dict(), "trainings": trainings,
               **analyse(trainings, exp.data, config), **provenance(exp, started)}
     progress(1.0, "done")

@@ -34,6 +34,13 @@ def auc_one_vs_rest(positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def _auc_per_class(y_true: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """One-vs-rest AUC per class; with two classes both equal the AUC of class 1 (as scikit-learn reports)."""
+    if prob.shape[1] == 2:
+        return np.full(2, auc_one_vs_rest(y_true == 1, prob[:, 1]))
+    return np.array([auc_one_vs_rest(y_true == c, prob[:, c]) for c in range(prob.shape[1])])
+
+
 def point_metrics(y_true: np.ndarray, prob: np.ndarray, class_names: list[str]) -> dict[tuple[str, str], float]:
     """``{(scope, metric): value}`` for scope = each class name and "macro"; accuracy is overall.
 
@@ -50,7 +57,7 @@ def point_metrics(y_true: np.ndarray, prob: np.ndarray, class_names: list[str]) 
     tn = cm.sum() - tp - fn - fp
     values = {"sensitivity": _ratio(tp, tp + fn), "specificity": _ratio(tn, tn + fp),
               "f1": _ratio(2 * tp, 2 * tp + fp + fn),
-              "auc": np.array([auc_one_vs_rest(y_true == c, prob[:, c]) for c in range(k)])}
+              "auc": _auc_per_class(y_true, prob)}
     out: dict[tuple[str, str], float] = {(MACRO, "accuracy"): float(tp.sum() / max(cm.sum(), 1))}
     for metric, per_class in values.items():
         for name, value in zip(class_names, per_class, strict=True):

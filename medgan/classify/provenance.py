@@ -43,7 +43,7 @@ def rerun_command(config: dict) -> str:
             "--patience", str(config["patience"]), "--resolution", str(config["resolution"]),
             "--seed", str(config["seed"]), "--arms", ",".join(config["arms"])]
     if config["sizes"]:
-        args += ["--sizes", ",".join(str(s) for s in config["sizes"])]
+        args += ["--sizes", ",".join(str(s) if s else "all" for s in config["sizes"])]
     if config["weights_path"]:
         args += ["--weights", config["weights_path"]]
     return shlex.join(args)

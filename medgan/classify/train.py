@@ -24,6 +24,7 @@ class TrainSettings:
     batch_size: int
     learning_rate: float
     seed: int
+    min_delta: float = 1e-3  # a validation-loss drop smaller than this does not count as improvement
 
 
 def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -73,7 +74,7 @@ def train_classifier(model: nn.Module, train_images: np.ndarray, train_labels: n
                      on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
     """Train ``model`` in place and leave it at the epoch with the lowest validation loss.
 
-    Stops after ``patience`` epochs without improvement. Returns the curves: one dict per epoch with
+    Stops after ``patience`` epochs without an improvement of at least ``min_delta``. Returns the curves: one dict per epoch with
     epoch, train_loss, train_accuracy, val_loss, val_accuracy, improved (new best: the kept
     epoch is the last one marked).
     """
@@ -84,7 +85,7 @@ def train_classifier(model: nn.Module, train_images: np.ndarray, train_labels: n
         train_loss, train_acc = _train_epoch(model, optimizer, train_images, train_labels, settings, epoch,
                                              should_stop)
         val_loss, val_acc = _loss_and_accuracy(predict_proba(model, val_images), val_labels)
-        improved = val_loss < best_loss
+        improved = val_loss < best_loss - settings.min_delta
         if improved:
             best_loss, best_state, since_best = val_loss, copy.deepcopy(model.state_dict()), 0
         else:

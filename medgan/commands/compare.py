@@ -13,17 +13,17 @@ import time
 from datetime import UTC, datetime
 
 from medgan.classify.arms import ARMS
-from medgan.classify.config import CompareConfig
+from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.experiment import run_comparison
 from medgan.classify.report import markdown_table, new_result_folder, save_result
 from medgan.data.store import DatasetNotFound
 
 
-def _int_list(text: str) -> tuple[int, ...]:
+def _size_list(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        return parse_sizes(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _name_list(text: str) -> tuple[str, ...]:
@@ -47,7 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=defaults.folds, help=f"cross-validation folds (default {defaults.folds})")
     parser.add_argument("--synthetic-per-class", type=int, default=defaults.synthetic_per_class,
                         help=f"synthetic images (and augmented copies) added per class (default {defaults.synthetic_per_class})")
-    parser.add_argument("--sizes", type=_int_list, default=(), help="training-set sizes for an F1-vs-size sweep, e.g. 100,200")
+    parser.add_argument("--sizes", type=_size_list, default=(),
+                        help="real training-set sizes for an F1-vs-size sweep, e.g. 100,200,all")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"maximum epochs (default {defaults.epochs})")
     parser.add_argument("--patience", type=int, default=defaults.patience, help="early-stopping patience in epochs")
     parser.add_argument("--resolution", type=int, default=defaults.resolution, help="image size in px (default 32)")
