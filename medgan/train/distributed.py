@@ -55,7 +55,7 @@ def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     if not info.enabled:
         return module
     ids = [device.index] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+    return nn.parallel.DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False)
 
 
 def unwrap(module: nn.Module) -> nn.Module:

@@ -112,13 +112,16 @@ class Trainer:
         self.scaler.step(optimizer)
         self.scaler.update()
 
-    def d_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
-        """One discriminator update on a real batch and a fresh fake batch with the same labels."""
+    def generate(self, labels: torch.Tensor | None, n: int, keep_graph: bool) -> torch.Tensor:
+        """A fake batch from fresh noise; with ``keep_graph`` the generator step reuses it (one forward)."""
+        z = torch.randn(n, self.config.z_dim, device=self.device)
+        with self._autocast(), torch.set_grad_enabled(keep_graph):
+            return self.G_train(z, labels)
+
+    def d_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+        """One discriminator update on a real batch and a fake batch with the same labels."""
         self.opt_d.zero_grad(set_to_none=True)
-        z = torch.randn(real.shape[0], self.config.z_dim, device=self.device)
         with self._autocast():
-            with torch.no_grad():
-                fake = self.G_train(z, labels)
             loss, stats = losses.discriminator_loss(
                 self.preset.loss, self.D_train, real, fake, labels, gp_weight=self.preset.gp_weight or 10.0,
                 augment=self.tools.augment)
@@ -127,14 +130,12 @@ class Trainer:
         self.tools.after_d_step(stats, real.shape[0])
         return stats
 
-    def g_step(self, labels: torch.Tensor | None) -> dict[str, float]:
-        """One generator update (the discriminator's weights are not trained here)."""
+    def g_step(self, fake: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+        """One generator update through the (just updated) discriminator, whose weights stay fixed here."""
         self.opt_g.zero_grad(set_to_none=True)
-        self.D.requires_grad_(False)
-        z = torch.randn(labels.shape[0] if labels is not None else self.config.batch_size, self.config.z_dim,
-                        device=self.device)
+        frozen = not self.info.enabled  # DDP expects every parameter's gradient, so it keeps D's
+        self.D.requires_grad_(not frozen)
         with self._autocast():
-            fake = self.G_train(z, labels)
             loss, stats = losses.generator_loss(self.preset.loss, self.D_train, fake, labels,
                                                 augment=self.tools.augment)
         self._backward(loss, self.opt_g)
@@ -143,14 +144,15 @@ class Trainer:
         return stats
 
     def train_step(self) -> dict[str, float]:
-        """``n_critic`` discriminator steps, then one generator step; returns their stats."""
+        """``n_critic`` discriminator steps, then one generator step on the last fake batch."""
         self.tools.set_step(self.step, self.config.steps, self.G, self.D)
         n_critic = self.preset.n_critic
-        stats: dict[str, float] = {}
         for i in range(n_critic):
             real, labels = self.data.batch(self.step * n_critic + i)
-            stats = self.d_step(real, self._labels(labels))
-        stats.update(self.g_step(self._labels(labels)))
+            labels = self._labels(labels)
+            fake = self.generate(labels, real.shape[0], keep_graph=i == n_critic - 1)
+            stats = self.d_step(real, fake, labels)
+        stats.update(self.g_step(fake, labels))
         return stats
 
     def snapshot(self) -> Path:

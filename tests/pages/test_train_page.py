@@ -1,0 +1,38 @@
+"""Train page: start a background run from the page, then see its progress, curves and sample grid."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medgan import workspace
+from medgan.jobs import store
+
+
+@pytest.mark.slow
+def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    at = AppTest.from_file(str(workspace.REPO_ROOT / "pages" / "train.py"), default_timeout=90).run()
+    assert not at.exception
+    assert "No GPU found" in at.info[0].value
+    assert "No runs yet" in at.caption[-1].value
+    at.selectbox(key="train_arch").set_value("dcgan").run()
+    at.selectbox(key="train_resolution").set_value(32)
+    at.number_input(key="train_batch_dcgan").set_value(4)
+    at.number_input(key="train_steps_dcgan").set_value(10)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    assert "Started run" in at.success[0].value
+    job = store.list_jobs(kind="train")[0]
+    deadline = time.monotonic() + 120
+    while store.get_job(job.id).status in store.ACTIVE and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert store.get_job(job.id).status == "done", (job.folder / "worker.log").read_text()
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["status"].tolist() == ["done"]
+    assert "done: step 10/10" in at.get("progress")[0].proto.text
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("image")) == 1
+    assert at.button(key="train_resume").disabled and at.button(key="train_cancel").disabled
