@@ -28,6 +28,7 @@ from medgan.data.ingest import UNLABELLED
 from medgan.export_dicom import DicomSeries, dicom_bytes
 
 FORMATS = ("png", "dicom", "both")
+EXTENSIONS = {"png": "png", "dicom": "dcm"}
 CHUNK = 64  # images per generator call (one progress step)
 MAX_IMAGES = 1_000_000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -49,6 +50,10 @@ class Batch:
     count: int
     sample_seed: int
     digits: int
+
+    def member(self, fmt: str, index: int) -> str:
+        """The archive path of image ``index`` of this class in format ``fmt`` (``png`` or ``dicom``)."""
+        return f"{fmt}/{self.folder}/{self.folder}_{index:0{self.digits}d}.{EXTENSIONS[fmt]}"
 
 
 def class_counts(class_names: list[str], n: int, per_class: bool) -> dict[str, int]:
@@ -88,10 +93,11 @@ def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> 
     return batches
 
 
-def _extensions(fmt: str) -> list[tuple[str, str]]:
+def file_formats(fmt: str) -> list[str]:
+    """The file formats written for an export format: ``both`` -> ``["png", "dicom"]``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return [(f, {"png": "png", "dicom": "dcm"}[f]) for f in ("png", "dicom") if fmt in (f, "both")]
+    return [f for f in EXTENSIONS if fmt in (f, "both")]
 
 
 def manifest_rows(gen: Any, batches: list[Batch], fmt: str, seed: int) -> list[dict[str, Any]]:
@@ -100,9 +106,9 @@ def manifest_rows(gen: Any, batches: list[Batch], fmt: str, seed: int) -> list[d
     for batch in batches:
         for offset in range(batch.count):
             index = batch.start + offset
-            for folder, ext in _extensions(fmt):
+            for file_format in file_formats(fmt):
                 rows.append({
-                    "file": f"{folder}/{batch.folder}/{batch.folder}_{index:0{batch.digits}d}.{ext}",
+                    "file": batch.member(file_format, index),
                     "class": batch.class_name, "architecture": gen.arch, "run_id": gen.run_id,
                     "checkpoint_sha256": gen.checkpoint_sha256, "seed": seed, "index": index,
                     "sample_seed": batch.sample_seed, "batch_position": offset,
@@ -142,7 +148,7 @@ def export_key(gen: Any, n: int, per_class: bool, fmt: str, seed: int) -> str:
 
 def check_request(n: int, fmt: str) -> None:
     """Refuse an impossible request before any generator is loaded."""
-    _extensions(fmt)
+    file_formats(fmt)
     if not 1 <= n <= MAX_IMAGES:
         raise ValueError(f"the number of images must be between 1 and {MAX_IMAGES:,}, got {n}")
 
@@ -155,18 +161,17 @@ def _check_generator(gen: Any) -> None:
 
 def _write_images(archive: zipfile.ZipFile, gen: Any, batches: list[Batch], fmt: str, key: str,
                   progress: Progress | None) -> None:
-    total, done = sum(b.count for b in batches), 0
+    total, done, formats = sum(b.count for b in batches), 0, file_formats(fmt)
     generator_name = f"{gen.arch} run {gen.run_id} (step {gen.step})"
     for batch in batches:
         images = gen.sample(batch.count, label=batch.label, seed=batch.sample_seed)
         series = DicomSeries(key, batch.class_name, batch.series_number, generator_name)
         for offset, image in enumerate(images):
             index = batch.start + offset
-            stem = f"{batch.folder}/{batch.folder}_{index:0{batch.digits}d}"
-            if fmt in ("png", "both"):
-                _add(archive, f"png/{stem}.png", png_bytes(image), compress=False)
-            if fmt in ("dicom", "both"):
-                _add(archive, f"dicom/{stem}.dcm", dicom_bytes(image, series, index))
+            if "png" in formats:  # PNG is compressed already: stored, not deflated again
+                _add(archive, batch.member("png", index), png_bytes(image), compress=False)
+            if "dicom" in formats:
+                _add(archive, batch.member("dicom", index), dicom_bytes(image, series, index))
         done += batch.count
         if progress is not None:
             progress(done, total)
