@@ -168,3 +168,26 @@ def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample") -> lis
         Image.fromarray(np.ascontiguousarray(pixels)).save(path)
         paths.append(path)
     return paths
+
+
+def export_generator(run_id: str, dest: Path, sample_seed: int = 0) -> Path:
+    """Write a run's sampling weights (EMA when kept) + config as a small shippable generator folder:
+    ``generator.pt`` (step, config JSON, weights; no optimizer or discriminator), ``config.json`` and a
+    ``samples.png`` grid (one row per class when labelled). Returns the ``generator.pt`` path."""
+    from medgan.train.checkpoint import save_checkpoint
+    from medgan.train.config import save_config
+
+    folder = runs.run_dir(run_id)
+    ckpt = load_checkpoint(checkpoint_file(run_id))
+    config = TrainConfig.from_dict(json.loads(ckpt["config"]))
+    if config.conditional == Conditioning.PER_CLASS:
+        raise ValueError(f"run {run_id} is per-class: export each class's run folder instead")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    path = save_checkpoint(dest / DEMO_FILE, {"step": int(ckpt["step"]), "config": ckpt["config"],
+                                              "G": generator_state(ckpt), "ema": None})
+    save_config(TrainConfig.from_dict(json.loads((folder / "config.json").read_text())), dest)
+    loaded = load_generator(run_id)
+    rows = [loaded.sample(8, label=label, seed=sample_seed) for label in (loaded.class_names or [None])]
+    image_grid(np.concatenate(rows), 8).save(dest / "samples.png")
+    return path

@@ -1,0 +1,50 @@
+"""Run monitoring from files: incremental metrics reading, ETA, latest grid, loss figure."""
+
+from __future__ import annotations
+
+import json
+
+from medgan import runs
+from medgan.train.config import save_config
+from medgan.train.monitor import MetricsTail, RunWatcher, format_eta, latest_sample, loss_figure, progress
+from tests.train.helpers import tiny_config
+
+
+def test_metrics_tail_reads_only_complete_new_lines(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    tail = MetricsTail(path)
+    assert tail.poll() == []  # no file yet
+    path.write_text(json.dumps({"step": 1}) + "\n" + '{"step": 2, "loss')
+    assert [r["step"] for r in tail.poll()] == [1]  # the half-written line waits
+    with open(path, "a") as fh:
+        fh.write('_d": 0.5}\n' + json.dumps({"step": 3}) + "\n")
+    assert [r["step"] for r in tail.poll()] == [1, 2, 3]
+    assert tail.offset == path.stat().st_size
+
+
+def _fake_run(steps_done: int, total: int) -> str:
+    run_id = "20260101-000000-dcgan-abcdef"
+    folder = runs.run_dir(run_id)
+    folder.mkdir(parents=True)
+    save_config(tiny_config(steps=total), folder)
+    runs.write_status(folder, "running", steps_done, total)
+    rows = [{"step": s, "time": s * 0.5, "images_per_sec": 64.0, "loss_d": 1.0, "loss_g": 2.0, "ada_p": 0.0}
+            for s in range(10, steps_done + 1, 10)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return run_id
+
+
+def test_progress_eta_and_figure():
+    run_id = _fake_run(steps_done=100, total=300)
+    metrics = RunWatcher(run_id).frame()
+    state = progress(run_id, metrics)
+    assert (state.status, state.step, state.total_steps) == ("running", 100, 300)
+    assert abs(state.fraction - 1 / 3) < 1e-9
+    assert state.images_per_sec == 64.0 and abs(state.eta_seconds - 100.0) < 1e-6  # 200 steps at 0.5 s
+    figure = loss_figure(metrics)
+    assert [t.name for t in figure.data] == ["loss_d", "loss_g"]  # ADA p hidden while 0
+    assert latest_sample(run_id) is None
+
+
+def test_format_eta():
+    assert [format_eta(s) for s in (None, 42, 185, 3725)] == ["unknown", "42 s", "3 min 05 s", "1 h 02 min"]
