@@ -74,7 +74,7 @@ st.plotly_chart(figures.confusion_figure(result, size), key="clf_confusion")
 arm = st.selectbox("Curves of arm", result["config"]["arms"], key="clf_curve_arm")
 st.plotly_chart(figures.curves_figure(result, size, arm), key="clf_curves")
 st.subheader("Paired tests against the baseline")
-st.dataframe(report.paired_frame(result), hide_index=True)
+st.dataframe(report.paired_frame(result, size), hide_index=True)
 if len(result["sizes"]) > 1:
     st.plotly_chart(figures.size_figure(result), key="clf_sizes_fig")
 st.caption(f"Rerun: `{result['command']}` · {result['wall_seconds']:.0f} s on {result['device']}")

@@ -21,9 +21,10 @@ def metrics_frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(result["metrics"])
 
 
-def paired_frame(result: dict) -> pd.DataFrame:
-    """One row per paired test (arm vs baseline)."""
-    return pd.DataFrame(result["paired_tests"])
+def paired_frame(result: dict, size: str | None = None) -> pd.DataFrame:
+    """One row per paired test (arm vs baseline), of one training-set size when ``size`` is given."""
+    frame = pd.DataFrame(result["paired_tests"])
+    return frame if size is None or frame.empty else frame[frame["size"] == size].reset_index(drop=True)
 
 
 def _cell(row: pd.Series) -> str:
