@@ -11,7 +11,7 @@ from medgan.data.augment import AugmentConfig, augment_batch
 def batch(demo_dataset) -> np.ndarray:
     from medgan.data.store import load_images
 
-    return np.asarray(load_images(demo_dataset, resolution=32).images[:16])
+    return np.array(load_images(demo_dataset, resolution=32).images[:16])
 
 
 def test_same_seed_same_images_and_global_rng_untouched(batch):
