@@ -11,7 +11,7 @@ stacks of ``stack_depth`` consecutive frames as channels (2.5D).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,10 @@ from medgan.data.readers import ReadOptions, register_reader
 
 DICOM_EXTENSIONS = (".dcm", ".dicom")
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
-META_KEYWORDS = ("Modality", "PhotometricInterpretation", "BodyPartExamined", "SeriesDescription", "Manufacturer")
+
+# pydicom warns about every odd value it reads; a skipped file's reason already says what is wrong. (A filter,
+# not warnings.catch_warnings, which is not thread-safe and files are decoded in threads.)
+warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
 
 # CT windows as (center, width) in Hounsfield units; common radiology presets.
 CT_WINDOW_PRESETS: dict[str, tuple[float, float]] = {
@@ -52,9 +55,7 @@ def is_dicom(path: Path) -> bool:
     if head[128:132] == b"DICM":
         return True
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, force=True, defer_size=1024)
+        ds = pydicom.dcmread(path, force=True, defer_size=1024)
         return any(k in ds for k in PIXEL_KEYWORDS)
     except Exception:  # any parse failure means "not DICOM"
         return False
@@ -63,9 +64,7 @@ def is_dicom(path: Path) -> bool:
 def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     """Read a DICOM file (``force=True``); raises :class:`UnreadableFile` when it is not DICOM or has no image."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, force=True, stop_before_pixels=not pixels)
+        ds = pydicom.dcmread(path, force=True, stop_before_pixels=not pixels)
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise UnreadableFile(f"not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
     if pixels and not any(k in ds for k in PIXEL_KEYWORDS):
@@ -81,16 +80,52 @@ def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     return ds
 
 
+def _native_pixels(ds: Dataset) -> np.ndarray | None:
+    """Uncompressed little-endian grayscale pixels straight from the buffer as (F, H, W), or None.
+
+    pydicom's general decoder costs about as much as parsing the file; this covers the common simple case
+    (8/16-bit, no sign extension needed) and leaves everything else to pydicom.
+    """
+    syntax = ds.file_meta.TransferSyntaxUID
+    if syntax.is_compressed or not syntax.is_little_endian or "PixelData" not in ds:
+        return None
+    bits, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
+    signed = ds.get("PixelRepresentation") == 1
+    if ds.get("SamplesPerPixel", 1) != 1 or bits not in (8, 16) or (signed and stored != bits):
+        return None
+    frames, rows, cols = int(ds.get("NumberOfFrames") or 1), int(ds.Rows), int(ds.Columns)
+    dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+    data = ds.PixelData
+    if len(data) < frames * rows * cols * dtype.itemsize:
+        return None  # pydicom explains what is wrong
+    arr = np.frombuffer(data, dtype, count=frames * rows * cols).reshape(frames, rows, cols)
+    return arr if stored == bits or arr.max() < 2 ** int(stored) else None  # unused high bits set: pydicom decides
+
+
 def _decode(ds: Dataset) -> np.ndarray:
     """All frames as (F, H, W) or (F, H, W, 3)."""
+    if (fast := _native_pixels(ds)) is not None:
+        return fast
     syntax = ds.file_meta.TransferSyntaxUID
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = ds.pixel_array
+        arr = ds.pixel_array
     except Exception as exc:  # handler errors come in many types; the reason is what matters
         raise UnreadableFile(f"cannot decode pixel data ({syntax.name}: {type(exc).__name__}: {exc})") from exc
     return arr if int(ds.get("NumberOfFrames") or 1) > 1 else arr[None]
+
+
+def modality_values(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Stored values -> modality values (e.g. HU): pydicom's Modality LUT when the file has one, else the
+    linear Rescale Slope/Intercept in float32 (exact for integer HU, half the memory of pydicom's float64)."""
+    if ds.get("ModalityLUTSequence"):
+        return apply_modality_lut(arr, ds)
+    slope, intercept = float(ds.get("RescaleSlope") or 1), float(ds.get("RescaleIntercept") or 0)
+    if slope == 1 and intercept == 0:
+        return arr
+    values = arr.astype(np.float32)
+    values *= slope
+    values += intercept
+    return values
 
 
 def _header_window(ds: Dataset) -> tuple[float, float] | None:
@@ -103,8 +138,30 @@ def _header_window(ds: Dataset) -> tuple[float, float] | None:
     return (center, width) if width >= 1 else None
 
 
-def grayscale_to_uint8(values: np.ndarray, ds: Dataset, window: tuple[float, float] | None) -> tuple[np.ndarray, str]:
-    """Modality-LUT values (F, H, W) -> display uint8 by the VOI rules above; returns (pixels, how)."""
+def window_from_range(lo: float, hi: float) -> tuple[float, float]:
+    """The (center, width) that maps ``lo`` to 0 and ``hi`` to 255, as :func:`scale_to_uint8` does."""
+    return (lo + hi) / 2 + 0.5, max(hi - lo + 1, 1.0)
+
+
+def _weighted_percentile_window(values: np.ndarray, counts: np.ndarray) -> tuple[float, float] | None:
+    """0.5-99.5 percentile window of ``values`` occurring ``counts`` times (None for a flat image)."""
+    order = np.argsort(values, kind="stable")
+    ordered, cumulative = values[order].astype(np.float64), np.cumsum(counts[order])
+    lo_i, hi_i = np.searchsorted(cumulative, cumulative[-1] * np.array([0.005, 0.995]))
+    lo, hi = ordered[lo_i], ordered[min(hi_i, len(ordered) - 1)]
+    if hi <= lo:
+        present = ordered[counts[order] > 0]
+        lo, hi = present.min(), present.max()
+    return window_from_range(lo, hi) if hi > lo else None
+
+
+def grayscale_to_uint8(values: np.ndarray, ds: Dataset, window: tuple[float, float] | None,
+                       counts: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, str]:
+    """Modality values -> display uint8 by the VOI rules above; returns (pixels, how).
+
+    ``counts``, when given, returns how often each entry of ``values`` occurs (``values`` is then a lookup
+    table over distinct levels), so the percentile fallback weighs levels like pixels.
+    """
     if window is not None:
         out, how = window_to_uint8(values, *window), f"window {window[0]:g}/{window[1]:g} (user)"
     elif ds.get("VOILUTSequence"):
@@ -113,11 +170,32 @@ def grayscale_to_uint8(values: np.ndarray, ds: Dataset, window: tuple[float, flo
         out, how = np.clip(lut / (2**bits - 1) * 255 + 0.5, 0, 255).astype(np.uint8), "VOI LUT (header)"
     elif (header := _header_window(ds)) is not None:
         out, how = window_to_uint8(values, *header), f"window {header[0]:g}/{header[1]:g} (header)"
-    else:
+    elif counts is None or values.dtype == np.uint8:
         out, how = scale_to_uint8(values), "0.5-99.5 percentile window"
+    else:
+        found = _weighted_percentile_window(values, counts())
+        out = window_to_uint8(values, *found) if found else np.zeros(values.shape, np.uint8)
+        how = "0.5-99.5 percentile window"
     if ds.get("PhotometricInterpretation") == "MONOCHROME1":
         out, how = 255 - out, how + ", MONOCHROME1 inverted"
     return out, how
+
+
+def stored_to_uint8(arr: np.ndarray, ds: Dataset, window: tuple[float, float] | None) -> tuple[np.ndarray, str]:
+    """Stored grayscale values (F, H, W) -> display uint8: modality LUT, VOI, MONOCHROME1.
+
+    8/16-bit integer images run the pipeline once per distinct level (a lookup table over their value
+    range) and then take one gather, several times faster than running it on every pixel.
+    """
+    if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2 or arr.size < 4096:
+        return grayscale_to_uint8(modality_values(arr, ds), ds, window)
+    lo, hi = int(arr.min()), int(arr.max())
+    index = arr if lo >= 0 and arr.dtype.kind == "u" else arr.astype(np.int32) - lo
+    first = 0 if index is arr else lo
+    levels = np.arange(first, hi + 1, dtype=arr.dtype)
+    lut, how = grayscale_to_uint8(modality_values(levels, ds), ds, window,
+                                  counts=lambda: np.bincount(index.ravel(), minlength=len(levels)))
+    return lut[index], how
 
 
 def display_frames(ds: Dataset, window: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
@@ -130,7 +208,7 @@ def display_frames(ds: Dataset, window: tuple[float, float] | None = None) -> tu
         return np.moveaxis(scale_to_uint8(arr), -1, 1), "colour"
     if photometric not in ("MONOCHROME1", "MONOCHROME2", ""):
         raise UnreadableFile(f"unsupported photometric interpretation {photometric}")
-    return grayscale_to_uint8(apply_modality_lut(arr, ds), ds, window)
+    return stored_to_uint8(arr, ds, window)
 
 
 def frame_stacks(frames: np.ndarray, depth: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -157,8 +235,8 @@ def read_dicom(path: Path, options: ReadOptions) -> Iterator[Frame]:
     ds = open_dataset(path)
     label = _label(ds, options.label_tag)
     pixels, how = display_frames(ds, options.window)
-    meta = {k: str(ds.get(k, "")) for k in META_KEYWORDS if ds.get(k) not in (None, "")}
-    meta.update(TransferSyntax=ds.file_meta.TransferSyntaxUID.name, Intensity=how)
+    meta = {"Modality": str(ds.get("Modality", "")), "TransferSyntax": ds.file_meta.TransferSyntaxUID.name,
+            "Intensity": how}
     patient = str(ds.get("PatientID", "")).strip() or None
     if options.multiframe == "stack":
         gray = pixels if pixels.ndim == 3 else np.stack([to_grayscale(p)[0] for p in pixels])
@@ -194,10 +272,10 @@ def window_previews(path: Path, presets: dict[str, tuple[float, float]] | None =
     ds = open_dataset(Path(path))
     if _decode(ds).ndim == 4 or ds.get("PhotometricInterpretation") == "PALETTE COLOR":
         raise UnreadableFile("colour images have no window to set")
-    values = apply_modality_lut(_decode(ds)[:1], ds)
-    out = {"header": grayscale_to_uint8(values, ds, None)[0][0]}
+    stored = _decode(ds)[:1]
+    out = {"header": stored_to_uint8(stored, ds, None)[0][0]}
     for name, window in (presets or CT_WINDOW_PRESETS).items():
-        out[name] = grayscale_to_uint8(values, ds, window)[0][0]
+        out[name] = stored_to_uint8(stored, ds, window)[0][0]
     return out
 
 

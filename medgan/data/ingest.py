@@ -11,7 +11,7 @@ import csv
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +21,10 @@ import pandas as pd
 
 from medgan import workspace
 from medgan.data.cache import NpyStreamWriter, cache_path
-from medgan.data.frames import Frame, SkippedFile, UnreadableFile
-from medgan.data.imageops import square_resize, to_channels_first, to_grayscale
-from medgan.data.readers import ReadOptions, reader_for
+from medgan.data.decode import decode_files, default_workers
+from medgan.data.frames import Frame, SkippedFile
+from medgan.data.imageops import to_grayscale
+from medgan.data.readers import ReadOptions
 from medgan.data.splits import patient_split
 from medgan.data.store import DatasetInfo, register_dataset
 
@@ -89,26 +90,6 @@ def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _iter_frames(
-    files: list[Path], options: ReadOptions, skipped: list[SkippedFile], root: Path, progress: Progress | None
-) -> Iterator[tuple[Path, Frame]]:
-    for done, path in enumerate(files, start=1):
-        display = str(path.relative_to(root)) if path != root else path.name
-        reader = reader_for(path)
-        if reader is None:
-            skipped.append(SkippedFile(display, "not a recognised image format (PNG, JPEG, TIFF, DICOM, NIfTI, .npz)"))
-        else:
-            try:
-                for frame in reader.read(path, options):
-                    yield path, frame
-            except UnreadableFile as exc:
-                skipped.append(SkippedFile(display, str(exc)))
-            except Exception as exc:  # one broken file must never end the import
-                skipped.append(SkippedFile(display, f"{type(exc).__name__}: {exc}"))
-        if progress is not None:
-            progress(done, len(files), display)
-
-
 def _label_for(frame: Frame, path: Path, root: Path, labels: str, csv_labels: dict) -> str | None:
     rel = path.relative_to(root).as_posix() if path != root else path.name
     if labels.startswith("csv:"):
@@ -141,6 +122,7 @@ def ingest(
     replace: bool = False,
     description: str = "",
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Import ``source`` (folder, file or ZIP) as dataset ``name``.
 
@@ -149,6 +131,7 @@ def ingest(
             (DICOM attribute) or ``none``.
         resolution: side of the square base cache (32-256); other resolutions derive from it.
         channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
+        workers: decoding threads (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
     Raises:
         NothingReadable: when no image at all could be read.
     """
@@ -168,7 +151,7 @@ def ingest(
             root = safe_extract(source_path, staging / "files")
         csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
         result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
-                        options, csv_labels, seed, description, progress)
+                        options, csv_labels, seed, description, progress, workers)
         shutil.rmtree(staging / "files", ignore_errors=True)
         final = workspace.subdir("datasets") / dataset_id
         staging.rename(final)
@@ -181,38 +164,50 @@ def ingest(
 
 
 def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
-           description, progress) -> IngestResult:
+           description, progress, workers) -> IngestResult:
     skipped: list[SkippedFile] = []
     rows: list[dict] = []
     writer: NpyStreamWriter | None = None
     label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
     files = [f for f in list_source_files(root) if f.resolve() != label_csv]
+    done = iter(range(1, len(files) + 1))
+
+    def display(path: Path) -> str:
+        return str(path.relative_to(root)) if path != root else path.name
+
+    def file_done(path: Path) -> None:
+        if progress is not None:
+            progress(next(done), len(files), display(path))
+
+    decoded = decode_files(files, options, resolution, on_done=file_done,
+                           workers=default_workers(len(files)) if workers is None else workers,
+                           on_skip=lambda path, reason: skipped.append(SkippedFile(display(path), reason)))
     try:
-        for path, frame in _iter_frames(files, options, skipped, root, progress):
-            pixels = to_channels_first(frame.pixels)
+        for path, (frame, height, width) in decoded:
+            pixels = frame.pixels  # (C, resolution, resolution)
             if writer is None:
                 n_ch = {"gray": 1, "rgb": 3}.get(channels, pixels.shape[0])
                 writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
-            display = str(path.relative_to(root)) if path != root else path.name
             if writer.shape_tail[0] == 1:
                 pixels = to_grayscale(pixels)
             elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
                 pixels = np.repeat(pixels, 3, axis=0)
             if pixels.shape[0] != writer.shape_tail[0]:
-                skipped.append(SkippedFile(display, f"has {pixels.shape[0]} channels, dataset has {writer.shape_tail[0]}"))
+                skipped.append(SkippedFile(display(path), f"has {pixels.shape[0]} channels, dataset has {writer.shape_tail[0]}"))
                 continue
             label = _label_for(frame, path, root, labels, csv_labels)
             if label is None:
-                skipped.append(SkippedFile(display, "no label for this file in the label CSV"))
+                skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
-            writer.append(square_resize(pixels, resolution))
-            rows.append({"index": len(rows), "source": display, "frame": frame.frame, "label": label,
+            writer.append(pixels)
+            rows.append({"index": len(rows), "source": display(path), "frame": frame.frame, "label": label,
                          "patient_id": _patient_for(frame, path, root, csv_labels), "split": frame.split or "",
-                         "height": pixels.shape[1], "width": pixels.shape[2]})
+                         "height": height, "width": width})
         if writer is None or not rows:
             raise NothingReadable(source, skipped)
         writer.close()
     except BaseException:
+        decoded.close()  # stops decoding threads early
         if writer is not None and not writer._fh.closed:
             writer.abort()
         raise

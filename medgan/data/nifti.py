@@ -14,7 +14,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from medgan.data.dicom import frame_stacks
+from medgan.data.dicom import frame_stacks, window_from_range
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import window_to_uint8
 from medgan.data.readers import ReadOptions, register_reader
@@ -32,7 +32,7 @@ def _volume_window(volume: np.ndarray) -> tuple[float, float]:
     lo, hi = np.percentile(sample, [0.5, 99.5])
     if hi <= lo:
         lo, hi = float(sample.min()), float(sample.max())
-    return (lo + hi) / 2 + 0.5, max(hi - lo + 1, 1.0)
+    return window_from_range(lo, hi)
 
 
 def _slices(volume: np.ndarray, axis: int, window: tuple[float, float]) -> np.ndarray:

@@ -12,9 +12,12 @@ from pydicom.uid import JPEG2000Lossless, RLELossless
 
 from medgan.data.dicom import (
     CT_WINDOW_PRESETS,
+    _decode,
+    _native_pixels,
     check_keyword,
     header_table,
     is_dicom,
+    open_dataset,
     parse_window,
     read_dicom,
     window_previews,
@@ -189,3 +192,21 @@ def test_dicom_folder_ingest_reports_bad_files_and_keeps_patients_apart(make_dic
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
     assert set(manifest["split"]) == {"train", "val", "test"}
     assert load_images(result.dataset).images.shape == (72, 1, 32, 32)
+
+
+@pytest.mark.parametrize(
+    ("name", "fast"),
+    [("CT_small.dcm", True), ("MR_small.dcm", True), ("MR_small_padded.dcm", True), ("rtdose.dcm", False),
+     ("MR_small_bigendian.dcm", False), ("MR_small_RLE.dcm", False)],
+)
+def test_fast_native_decoding_matches_pydicom(name, fast):
+    ds = open_dataset(Path(get_testdata_file(name)))
+    reference = ds.pixel_array
+    assert (_native_pixels(ds) is not None) == fast
+    assert np.array_equal(_decode(ds), reference if reference.ndim == 3 else reference[None])
+
+
+def test_fast_decoding_leaves_odd_high_bits_to_pydicom(make_dicom, tmp_path):
+    stored = np.full((4, 4), 0xF123, np.uint16)  # bits above BitsStored (12) set
+    ds = open_dataset(make_dicom(tmp_path / "hb.dcm", stored, BitsStored=12, HighBit=11))
+    assert _native_pixels(ds) is None

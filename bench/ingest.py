@@ -1,0 +1,150 @@
+"""Ingestion benchmark: DICOM folder ingest vs a plain pydicom loop, cache reuse, and peak memory at 10,000 images.
+
+Run: ``python bench/ingest.py`` (``--files``, ``--size``, ``--memory-images``, ``--repeats``; see ``--help``).
+Everything is measured in this run on this machine; the numbers to compare are the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def write_ct_folder(folder: Path, n_files: int, size: int, seed: int = 0) -> list[Path]:
+    """``n_files`` CT-like int16 DICOM slices (two class folders, 10 slices per patient), windowed 40/400."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    body = ((yy - 0.5) ** 2 + (xx - 0.5) ** 2 < 0.16).astype(np.float32)
+    paths = []
+    for i in range(n_files):
+        label = "lesion" if i % 2 else "normal"
+        hu = -1000 + body * (1040 + rng.normal(0, 20, (size, size)))
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, generate_uid()
+        ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
+        ds.Modality, ds.PatientID = "CT", f"BENCH{i // 10:05d}"
+        ds.set_pixel_data((hu + 1024).astype(np.int16), "MONOCHROME2", 16)
+        ds.RescaleIntercept, ds.RescaleSlope, ds.WindowCenter, ds.WindowWidth = -1024, 1, 40, 400
+        path = folder / label / f"IM{i:06d}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def plain_loop(paths: list[Path], resolution: int) -> np.ndarray:
+    """The reference: dcmread + pixel_array + resize to ``resolution`` into one array, nothing else."""
+    out = np.empty((len(paths), resolution, resolution), np.float32)
+    for i, path in enumerate(paths):
+        arr = pydicom.dcmread(path).pixel_array.astype(np.float32)
+        out[i] = np.asarray(Image.fromarray(arr).resize((resolution, resolution), Image.Resampling.LANCZOS))
+    return out
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> None:
+    """Files per second: plain loop, ingest in one process, ingest with threads (alternating runs);
+    then the second use of the data, served from the cache, against a re-ingest."""
+    from medgan.data.decode import default_workers
+    from medgan.data.ingest import ingest
+    from medgan.data.store import get_dataset, load_images
+
+    workers = max(2, default_workers(len(paths)))
+    runs: dict[str, list[float]] = {"plain": [], "ingest1": [], "ingestN": []}
+    for r in range(repeats):
+        runs["plain"].append(_timed(lambda: plain_loop(paths, resolution)))
+        runs["ingest1"].append(_timed(lambda r=r: ingest(folder, f"one{r}", resolution=resolution, workers=1)))
+        runs["ingestN"].append(_timed(lambda r=r: ingest(folder, f"many{r}", resolution=resolution, workers=workers)))
+    n = len(paths)
+    rate = {k: n / statistics.median(v) for k, v in runs.items()}
+    spread = {k: f"{n / max(v):.0f}-{n / min(v):.0f}" for k, v in runs.items()}
+    print(f"plain pydicom loop (dcmread + pixel_array + resize): {rate['plain']:6.1f} files/s (range {spread['plain']})")
+    print(f"medgan ingest, 1 thread                            : {rate['ingest1']:6.1f} files/s (range {spread['ingest1']})")
+    print(f"medgan ingest, {workers} threads                  : {rate['ingestN']:6.1f} files/s (range {spread['ingestN']})")
+    print(f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x in 1 thread, {rate['ingestN'] / rate['plain']:.2f}x "
+          f"with {workers} workers (median of {repeats} alternating runs; ingest also windows, labels, splits by "
+          "patient and writes the manifest and cache)")
+    info = get_dataset("one0")
+    cached = _timed(lambda: np.asarray(load_images(info).images).sum())
+    derived = _timed(lambda: np.asarray(load_images(info, 64).images).sum())
+    again = _timed(lambda: np.asarray(load_images(info, 64).images).sum())
+    reingest = statistics.median(runs["ingest1"])
+    print(f"second use of the same data, from the cache: load_images({resolution} px) {cached * 1000:.0f} ms vs "
+          f"re-ingest {reingest * 1000:.0f} ms ({reingest / cached:.0f}x faster); at 64 px: first {derived * 1000:.0f} ms "
+          f"(derived once from the {resolution} px cache), then {again * 1000:.0f} ms")
+
+
+def memory_child(folder: Path, resolution: int) -> None:
+    """Runs in a subprocess: ingest ``folder`` and print the peak RSS before and after, in MiB."""
+    from medgan.data.ingest import ingest
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    info = ingest(folder, "memory", resolution=resolution).dataset
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cache = (info.folder / f"cache_{resolution}.npy").stat().st_size / 1024**2
+    print(f"{info.n_images} {before:.0f} {after:.0f} {cache:.0f}")
+
+
+def memory(n_images: int, size: int, resolution: int) -> None:
+    """Peak RSS of ingesting ``n_images`` DICOM files at ``resolution`` px, measured in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "src"
+        write_ct_folder(folder, n_images, size, seed=1)
+        env = dict(os.environ, MEDGAN_HOME=str(Path(tmp) / "home"))
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, __file__, "--memory-child", str(folder), "--resolution", str(resolution)],
+                             env=env, capture_output=True, text=True, check=True).stdout.split()
+        elapsed = time.perf_counter() - start
+    n, before, after, cache = (float(v) for v in out)
+    print(f"peak memory, {int(n)} images of {size} px ingested at {resolution} px: {after:.0f} MiB max RSS "
+          f"({before:.0f} MiB after imports, so {after - before:.0f} MiB for the ingest itself); "
+          f"cache file {cache:.0f} MiB written as a stream; {n / elapsed:.0f} files/s incl. start-up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=1000, help="DICOM files for the speed test")
+    parser.add_argument("--size", type=int, default=256, help="side of the written CT slices (px)")
+    parser.add_argument("--resolution", type=int, default=128, help="cache resolution (px)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-images", type=int, default=10_000, help="0 skips the memory test")
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.resolution)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MEDGAN_HOME"] = str(Path(tmp) / "home")
+        folder = Path(tmp) / "src"
+        paths = write_ct_folder(folder, args.files, args.size)
+        print(f"{args.files} CT DICOM files, {args.size}x{args.size} int16, cache at {args.resolution} px, "
+              f"{os.cpu_count()} CPU(s)")
+        speed(folder, paths, args.repeats, args.resolution)
+    if args.memory_images:
+        memory(args.memory_images, 128, args.resolution)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Decoding in threads gives exactly what decoding in one thread gives: same images, order, labels, skips."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from medgan.data.decode import PARALLEL_MIN_FILES, default_workers
+from medgan.data.ingest import ingest
+from medgan.data.store import load_images, load_manifest
+
+
+def test_decoding_threads_match_one_thread(tmp_path, make_dicom):
+    tmp_path = tmp_path / "src"  # the test's workspace lives in tmp_path itself
+    rng = np.random.default_rng(3)
+    for folder in ("rgb", "npz"):
+        (tmp_path / folder).mkdir(parents=True)
+    for i in range(12):
+        make_dicom(tmp_path / "ct" / f"IM{i:02d}", rng.integers(0, 3000, (40, 30)).astype(np.uint16),
+                   PatientID=f"P{i // 3}")
+        Image.fromarray(rng.integers(0, 255, (20, 26, 3), dtype=np.uint8)).save(tmp_path / "rgb" / f"{i}.png")
+    np.savez(tmp_path / "npz" / "set.npz", images=rng.integers(0, 255, (5, 9, 9), dtype=np.uint8))
+    (tmp_path / "ct" / "IM99").write_bytes(b"\0" * 128 + b"DICM" + b"broken")
+    one = ingest(tmp_path, "one", resolution=32, workers=1)
+    two = ingest(tmp_path, "two", resolution=32, workers=2)
+    assert one.dataset.n_images == 12 + 12 + 5 and one.dataset.channels == 1
+    assert [s.file for s in one.skipped] == ["ct/IM99"]
+    assert [(s.file, s.reason) for s in one.skipped] == [(s.file, s.reason) for s in two.skipped]
+    assert load_manifest(one.dataset).equals(load_manifest(two.dataset))
+    assert np.array_equal(load_images(one.dataset).images, load_images(two.dataset).images)
+
+
+def test_default_workers():
+    assert default_workers(PARALLEL_MIN_FILES - 1) == 1 and 2 <= default_workers(10_000) <= 4
