@@ -8,7 +8,7 @@ import torch
 from medgan.models.progan import grow_schedule, minibatch_stddev, pixel_norm
 from medgan.models.registry import ModelConfig, build_models
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
 
 
 def _progan(resolution: int = 32, n_classes: int = 0):

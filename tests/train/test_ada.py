@@ -7,6 +7,8 @@ import torch
 
 from medgan.train.ada import AdaController, AugmentPipe
 
+torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
+
 
 def test_p_zero_is_identity_and_p_one_augments_differentiably():
     torch.manual_seed(0)

@@ -7,6 +7,8 @@ import torch
 
 from medgan.train.diffaugment import DiffAugment, diff_augment, rand_cutout, rand_saturation, rand_translation
 
+torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
+
 
 @pytest.mark.parametrize("channels", [1, 3, 5])
 def test_keeps_shape_and_is_differentiable(channels):

@@ -8,6 +8,8 @@ import torch
 from medgan.models.registry import ModelConfig, build_models
 from medgan.train.ema import GeneratorEMA, ema_beta
 
+torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
+
 
 def test_beta_from_half_life_in_images():
     assert ema_beta(64, 64) == pytest.approx(0.5)

@@ -16,7 +16,7 @@ from medgan.train.losses import (
     gradient_penalty,
 )
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
 
 
 class FixedD(torch.nn.Module):
