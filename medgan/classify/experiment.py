@@ -21,7 +21,7 @@ from medgan.classify.config import CompareConfig
 from medgan.classify.folds import Fold, make_folds, subsample_patients
 from medgan.classify.models import check_model_name, create_classifier
 from medgan.classify.provenance import provenance
-from medgan.classify.synthetic import SyntheticSet, draw_synthetic
+from medgan.classify.synthetic import SyntheticSet, draw_synthetic, rows_seen_by
 from medgan.classify.train import TrainSettings, predict_proba, train_classifier
 from medgan.data.store import DatasetInfo, ImageSet, get_dataset, load_images
 
@@ -51,7 +51,6 @@ def prepare(config: CompareConfig, generator_loader: Callable[[str], object] | N
     if not info.labelled:
         raise ValueError(f"dataset {info.name!r} has a single class; a classifier comparison needs two or more")
     data = load_images(info, resolution=config.resolution)
-    folds = make_folds(data.labels, data.patients, config.folds, config.val_fraction, config.seed)
     generators, synthetic = [], None
     if config.uses_synthetic:
         if generator_loader is None:
@@ -59,6 +58,11 @@ def prepare(config: CompareConfig, generator_loader: Callable[[str], object] | N
         generators = [generator_loader(run) for run in config.runs]
         synthetic = draw_synthetic(generators, data.class_names, config.synthetic_per_class, config.resolution,
                                    info.channels, config.seed)
+    unseen = ~rows_seen_by(generators, {info.name, info.id}, data.splits)
+    if not unseen.any():
+        raise ValueError(f"run(s) {', '.join(config.runs)} trained on every image of {info.name}: no test image "
+                         "would be unseen by the generator; train a run on the dataset's 'train' split")
+    folds = make_folds(data.labels, data.patients, config.folds, config.val_fraction, config.seed, unseen)
     return Experiment(config, info, data, np.array(data.images), folds, synthetic, generators)
 
 

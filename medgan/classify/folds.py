@@ -2,7 +2,8 @@
 
 No patient's images are ever split between training, validation and test: test parts come from
 :func:`medgan.data.splits.patient_folds`, and the validation part is a patient-level fold of the remaining
-training patients.
+training patients. When a generator was trained on part of the dataset, only the images it never saw are
+tested (the rest always train), so synthetic images cannot leak test patients into training.
 """
 
 from __future__ import annotations
@@ -24,15 +25,24 @@ class Fold:
     test: np.ndarray
 
 
-def make_folds(labels: np.ndarray, patients: np.ndarray, n_folds: int, val_fraction: float, seed: int) -> list[Fold]:
-    """``n_folds`` folds over all rows; each test part is used once, validation comes from training patients."""
+def make_folds(labels: np.ndarray, patients: np.ndarray, n_folds: int, val_fraction: float, seed: int,
+               test_pool: np.ndarray | None = None) -> list[Fold]:
+    """``n_folds`` folds; each test part is used once, validation comes from the remaining patients.
+
+    ``test_pool`` (a boolean mask) limits test parts to those rows, e.g. images a generator never saw; a
+    patient with any row outside the pool is never tested. Rows outside the pool always train.
+    """
     labels = np.asarray(labels).astype(str)
     patients = np.asarray(patients).astype(str)
-    n_patients = len(np.unique(patients))
+    pool = np.ones(len(labels), bool) if test_pool is None else np.array(test_pool, bool)
+    pool = pool & ~np.isin(patients, patients[~pool])
+    candidates = np.flatnonzero(pool)
+    n_patients = len(np.unique(patients[candidates]))
     if n_patients < 2 * n_folds:
-        raise ValueError(f"{n_patients} patients are too few for {n_folds} folds with a validation part")
+        raise ValueError(f"{n_patients} patients eligible for testing are too few for {n_folds} folds")
     folds = []
-    for index, test in enumerate(patient_folds(labels, patients, n_folds, seed)):
+    for index, local in enumerate(patient_folds(labels[candidates], patients[candidates], n_folds, seed)):
+        test = candidates[local]
         rest = np.setdiff1d(np.arange(len(labels)), test)
         n_rest_patients = len(np.unique(patients[rest]))
         n_val_folds = int(min(max(round(1 / val_fraction), 2), n_rest_patients))

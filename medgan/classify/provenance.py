@@ -57,6 +57,7 @@ def provenance(exp, started: float) -> dict:
                     "channels": int(exp.images.shape[1]), "class_counts": {c: int((info.labels == c).sum())
                                                                            for c in info.class_names}},
         "generators": [{"run_id": g.run_id, "arch": getattr(g, "arch", ""), "step": getattr(g, "step", None),
+                        "dataset": g.dataset, "split": g.config.get("split"),
                         "checkpoint_sha256": g.checkpoint_sha256} for g in exp.generators],
         "synthetic": exp.synthetic.sources if exp.synthetic is not None else [],
         "folds": [{"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}

@@ -17,6 +17,8 @@ class Generator(Protocol):
     class_names: list[str]
     channels: int
     checkpoint_sha256: str
+    dataset: str
+    config: dict
 
     def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray: ...
 
@@ -68,3 +70,15 @@ def draw_synthetic(generators: list[Generator], class_names: list[str], n_per_cl
         sources.append({"run_id": gen.run_id, "checkpoint_sha256": gen.checkpoint_sha256, "class": label,
                         "n": n_per_class, "seed": class_seed})
     return SyntheticSet(np.concatenate(images).astype(np.uint8), np.concatenate(labels), sources)
+
+
+def rows_seen_by(generators: list[Generator], dataset_keys: set[str], splits: np.ndarray) -> np.ndarray:
+    """Mask of dataset rows some generator trained on: rows of its training split (all rows when it had
+    none), when it was trained on this dataset (``dataset_keys``: the dataset's name and id)."""
+    seen = np.zeros(len(splits), bool)
+    for gen in generators:
+        if gen.dataset not in dataset_keys:
+            continue
+        split = gen.config.get("split")
+        seen |= np.ones(len(splits), bool) if split is None else np.isin(splits, np.atleast_1d(split))
+    return seen

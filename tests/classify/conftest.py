@@ -17,12 +17,15 @@ BRAIN = "brain-mri-32"
 class PhantomGenerator:
     """Stands in for :class:`medgan.generate.LoadedGenerator` in tests: phantom images per class.
 
-    ``value`` makes every image one constant grey level instead, so a test can spot synthetic images.
+    ``value`` makes every image one constant grey level instead, so a test can spot synthetic images;
+    ``dataset`` and ``split`` say what it was (notionally) trained on.
     """
 
-    def __init__(self, class_names: list[str], value: int | None = None, run_id: str = "phantom-run") -> None:
+    def __init__(self, class_names: list[str], value: int | None = None, run_id: str = "phantom-run",
+                 dataset: str = "", split: str | None = "train") -> None:
         self.run_id, self.class_names, self.channels, self.resolution = run_id, list(class_names), 1, 64
-        self.arch, self.step, self.dataset, self.conditional = "phantom", 0, "", True
+        self.arch, self.step, self.dataset, self.conditional = "phantom", 0, dataset, True
+        self.config = {"split": split}
         self.checkpoint_sha256 = "0" * 64
         self.value = value
 

@@ -29,7 +29,9 @@ def test_classic_copies_come_from_training_rows_only(brain_dataset):
 
 
 def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, monkeypatch):
-    """Synthetic images are all 255: they must show up in the synthetic arms' training sets and nowhere else."""
+    """Synthetic images are all 255: they must show up in the synthetic arms' training sets and nowhere else.
+
+    The generator (notionally) trained on the dataset's 'train' split, so only other rows are tested."""
     data = load_images(brain_dataset, resolution=32)
     real = np.asarray(data.images)
     assert not (real == 255).all(axis=(1, 2, 3)).any()
@@ -49,7 +51,7 @@ def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, 
     monkeypatch.setattr(experiment, "predict_proba", fake_predict)
     config = CompareConfig(dataset=brain_dataset.name, runs=("phantom",), folds=2, epochs=1,
                            synthetic_per_class=N_PER_CLASS, n_bootstrap=20)
-    result = experiment.run_comparison(config, generator_loader=lambda run: phantom_generator(data.class_names, 255))
+    result = experiment.run_comparison(config, generator_loader=lambda run: phantom_generator(data.class_names, 255, dataset=brain_dataset.name))
     is_synthetic = [(images == 255).all(axis=(1, 2, 3)) for images, _ in seen["train"]]
     for arm_index, arm in enumerate(config.arms):
         for fold in range(2):
@@ -64,5 +66,9 @@ def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, 
             assert not (images == 255).all(axis=(1, 2, 3)).any(), part
             assert all(image.tobytes() in real_bytes for image in images), part  # real rows, untouched
     tested = np.concatenate(seen["test"][: len(config.arms) * 2 : len(config.arms)])
-    assert len(tested) == len(real)  # each real image is a test image once per arm
+    unseen = data.splits != "train"
+    assert len(tested) == unseen.sum()  # each image the generator never saw is tested once per arm
+    rows = np.concatenate([t["test_rows"] for t in result["trainings"] if t["arm"] == "real"])
+    assert sorted(rows.tolist()) == np.flatnonzero(unseen).tolist()
+    assert result["generators"][0]["split"] == "train"
     assert result["synthetic"][0]["run_id"] == "phantom-run"

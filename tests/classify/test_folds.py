@@ -45,3 +45,16 @@ def test_subsample_takes_whole_patients_and_keeps_class_mix(demo_dataset):
     whole = fold.train[np.isin(data.patients[fold.train], list(chosen))]
     assert sorted(whole.tolist()) == rows.tolist()  # a patient's images are taken together
     assert len(subsample_patients(fold.train, data.labels, data.patients, 10**6, seed=0)) == len(fold.train)
+
+
+def test_test_pool_limits_testing_to_unseen_patients(demo_dataset):
+    data = load_images(demo_dataset, resolution=32)
+    unseen = data.splits != "train"
+    unseen[np.flatnonzero(unseen)[0]] = False  # one image of an otherwise unseen patient was seen
+    folds = make_folds(data.labels, data.patients, 3, 0.15, seed=0, test_pool=unseen)
+    tested = np.concatenate([f.test for f in folds])
+    assert set(tested) < set(np.flatnonzero(unseen))
+    half_seen = data.patients[np.flatnonzero(data.splits != "train")[0]]
+    assert half_seen not in set(data.patients[tested])  # that patient is never tested
+    for fold in folds:
+        assert set(np.flatnonzero(~unseen)) <= set(fold.train) | set(fold.val)
