@@ -2,9 +2,9 @@
 
 The paper's "standard CNN": a DCGAN generator and a discriminator whose every layer is spectrally
 normalised, alternating 3x3 stride-1 and 4x4 stride-2 convolutions with LeakyReLU(0.1), trained with
-the hinge loss and Adam (lr 2e-4, betas 0.5, 0.999) with 5 critic steps per generator step (the
-usual setting of reimplementations; with one critic step the generator fools the Lipschitz-bounded
-discriminator early and learns slowly). Conditional through projection.
+the hinge loss and Adam (lr 2e-4, betas 0.5, 0.999) with one critic step per generator step (the
+paper's setting C; reimplementations often use 5 critic steps, which on the demo phantom made the
+discriminator win outright, hinge loss 0, at 5x the cost). Conditional through projection.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PRESET = ArchPreset(
     lr_g=2e-4,
     lr_d=2e-4,
     betas=(0.5, 0.999),
-    n_critic=5,
+    n_critic=1,
     description="SN-GAN: spectrally normalised discriminator with hinge loss; stable without tuning.",
 )
 
