@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from medgan import runs
 from medgan.data.store import get_dataset, load_images
@@ -39,7 +40,16 @@ class Embedding:
 
 
 def project(features: np.ndarray, method: Method, seed: int = 0) -> np.ndarray:
-    """(N, D) features -> (N, 2) coordinates with t-SNE or UMAP (PCA to 50 dimensions first when D > 50)."""
+    """(N, D) features -> (N, 2) coordinates with t-SNE or UMAP (PCA to 50 dimensions first when D > 50).
+
+    Runs on one native thread: at these sizes that costs little, while OpenMP's spinning threads slow to a
+    crawl (a minute for 36 points) when a training job holds the cores.
+    """
+    with threadpool_limits(limits=1):
+        return _project(features, method, seed)
+
+
+def _project(features: np.ndarray, method: Method, seed: int) -> np.ndarray:
     feats = np.asarray(features, dtype=np.float64)
     if len(feats) < 5:
         raise ValueError(f"an embedding needs at least 5 images, got {len(feats)}")
