@@ -63,6 +63,8 @@ def print_summary(result: IngestResult) -> None:
           f"cached at {info.base_resolution} px")
     for label, count in info.classes.items():
         print(f"  {label}: {count}")
+    if result.reused_from:
+        print(f"Files unchanged since dataset {result.reused_from!r} was imported: its cache was reused")
     print(f"Skipped {len(result.skipped)} file(s)" + (":" if result.skipped else ""))
     for s in result.skipped:
         print(f"  {s.file}: {s.reason}")

@@ -2,12 +2,14 @@
 
 One bad file never stops an import: it becomes a row (file, reason) in ``skipped.csv``. The dataset is
 built in a staging folder and registered in one transaction at the end, so an import that fails or is
-killed leaves every existing dataset untouched.
+killed leaves every existing dataset untouched. Re-importing unchanged files with the same settings reuses
+the earlier import's cache (:mod:`medgan.data.reuse`).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 import uuid
 from collections import Counter
@@ -25,8 +27,9 @@ from medgan.data.decode import decode_files, default_workers
 from medgan.data.frames import Frame, SkippedFile
 from medgan.data.imageops import to_grayscale
 from medgan.data.readers import ReadOptions
+from medgan.data.reuse import FINGERPRINT_FILE, copy_dataset_files, find_reusable, fingerprint
 from medgan.data.splits import patient_split
-from medgan.data.store import DatasetInfo, register_dataset
+from medgan.data.store import DatasetInfo, load_skipped, register_dataset
 
 Progress = Callable[[int, int, str], None]
 UNLABELLED = "unlabelled"
@@ -47,9 +50,10 @@ class IngestResult:
 
     dataset: DatasetInfo
     skipped: list[SkippedFile] = field(default_factory=list)
+    reused_from: str | None = None  # the dataset whose cache an unchanged re-import reused
 
     def summary(self) -> dict:
-        """JSON-ready summary: name, n_images, classes, skipped."""
+        """JSON-ready summary: name, n_images, classes, skipped (and reused_from)."""
         return {
             "name": self.dataset.name,
             "id": self.dataset.id,
@@ -58,6 +62,7 @@ class IngestResult:
             "channels": self.dataset.channels,
             "resolution": self.dataset.base_resolution,
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+            "reused_from": self.reused_from,
         }
 
 
@@ -66,10 +71,15 @@ def _is_hidden(path: Path, root: Path) -> bool:
 
 
 def list_source_files(root: Path) -> list[Path]:
-    """Every regular, non-hidden file under ``root`` (or ``root`` itself), sorted for a stable order."""
+    """Every regular, non-hidden file under ``root`` (or ``root`` itself), sorted for a stable order.
+
+    The workspace is never a source, even when it lies inside ``root``."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _is_hidden(p, root))
+    home, resolved = workspace.home(), root.resolve()
+    inside = root / home.relative_to(resolved) if resolved in home.parents else None
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _is_hidden(p, root)
+                  and (inside is None or inside not in p.parents))
 
 
 def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
@@ -123,6 +133,7 @@ def ingest(
     description: str = "",
     progress: Progress | None = None,
     workers: int | None = None,
+    reuse: bool = True,
 ) -> IngestResult:
     """Import ``source`` (folder, file or ZIP) as dataset ``name``.
 
@@ -132,6 +143,7 @@ def ingest(
         resolution: side of the square base cache (32-256); other resolutions derive from it.
         channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
         workers: decoding threads (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
+        reuse: reuse the cache of an earlier import of the same unchanged files with the same settings.
     Raises:
         NothingReadable: when no image at all could be read.
     """
@@ -144,15 +156,21 @@ def ingest(
     dataset_id = uuid.uuid4().hex[:12]
     staging = workspace.subdir("datasets", f".staging-{dataset_id}")
     try:
-        root = source_path
-        if source_path.is_file() and source_path.suffix.lower() == ".zip":
-            from medgan.data.zipsafe import safe_extract
+        key = fingerprint(source_path, list_source_files(source_path), labels, resolution, channels, options, seed)
+        previous = find_reusable(key, resolution) if reuse else None
+        if previous is not None:
+            result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
+        else:
+            root = source_path
+            if source_path.is_file() and source_path.suffix.lower() == ".zip":
+                from medgan.data.zipsafe import safe_extract
 
-            root = safe_extract(source_path, staging / "files")
-        csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
-        result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
-                        options, csv_labels, seed, description, progress, workers)
-        shutil.rmtree(staging / "files", ignore_errors=True)
+                root = safe_extract(source_path, staging / "files")
+            csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
+            result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
+                            options, csv_labels, seed, description, progress, workers)
+            shutil.rmtree(staging / "files", ignore_errors=True)
+        (staging / FINGERPRINT_FILE).write_text(key)
         final = workspace.subdir("datasets") / dataset_id
         staging.rename(final)
         register_dataset(result.dataset, replace=replace)
@@ -161,6 +179,18 @@ def ingest(
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(workspace.home() / "datasets" / dataset_id, ignore_errors=True)
         raise
+
+
+def _reuse(previous: DatasetInfo, staging: Path, name: str, dataset_id: str, source: str, description: str,
+           progress: Progress | None) -> IngestResult:
+    """The result of re-importing unchanged files: ``previous``'s manifest, report and caches under a new name."""
+    copy_dataset_files(previous, staging)
+    info = dataclasses.replace(previous, id=dataset_id, name=name, source=source, description=description,
+                               created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    skipped = [SkippedFile(row.file, row.reason) for row in load_skipped(previous).itertuples()]
+    if progress is not None:
+        progress(1, 1, f"unchanged files: reused the cache of {previous.name}")
+    return IngestResult(info, skipped, reused_from=previous.name)
 
 
 def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,

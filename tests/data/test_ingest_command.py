@@ -24,7 +24,9 @@ def test_json_summary(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["name"] == "small" and out["n_images"] == 4 and out["classes"] == {"a": 2, "b": 2}
     assert [s["file"] for s in out["skipped"]] == ["b/scan.dcm"]
-    assert "not a readable DICOM file" in out["skipped"][0]["reason"]
+    assert "not a readable DICOM file" in out["skipped"][0]["reason"] and out["reused_from"] is None
+    assert main(["ingest", str(tmp_path), "--name", "again", "--resolution", "32"]) == 0
+    assert "its cache was reused" in capsys.readouterr().out
 
 
 def test_text_summary_and_shared_data(shared_data, capsys):
