@@ -56,12 +56,13 @@ def fid_over_steps(run_id: str, features: str = "domain", seed: int = 0) -> dict
     cached per grid file in the run's results folder.
     """
     folder = runs.run_dir(run_id)
-    config = json.loads((folder / "config.json").read_text())
+    config_file = folder / "config.json"
+    config = json.loads(config_file.read_text()) if config_file.is_file() else {}
     grids = sorted((int(m.group(1)), p) for p in (folder / "samples").glob("step_*.png") if (m := _STEP.search(p.name)))
     result = {"points": [], "baseline": None, "baseline_sd": None, "extractor": None,
               "note": "FID of each snapshot's fixed-noise sample grid (small n: biased upwards; compare with the "
                       "same-size held-out baseline)"}
-    if not grids or config.get("channels", 1) not in (1, 3):
+    if not grids or not config or config.get("channels", 1) not in (1, 3):
         result["note"] = "no sample grids in this run" if not grids else "grids of multi-frame runs show one frame"
         return result
     info = get_dataset(config["dataset"])
