@@ -6,6 +6,7 @@ output is faded in: the generator blends the upsampled image of the previous lev
 downsampled image. Also: minibatch standard deviation in the last discriminator block, equalized learning
 rate (weights N(0, 1) scaled at run time by He's constant), pixel-wise feature normalisation in the
 generator. WGAN-GP loss (with drift), Adam (lr 1e-3, betas 0, 0.99), one critic step as in the paper.
+Unlike the paper's linear output, images pass through tanh, so every generator here returns [-1, 1].
 
 So that the trainer needs no special case, the generator always returns full-resolution images (the
 current level's image, nearest-upsampled) and the discriminator average-pools its input down to the

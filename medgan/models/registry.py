@@ -84,7 +84,7 @@ class ArchSpec:
     build: Builder
 
 
-ARCHS: dict[str, ArchSpec] = {}
+ARCHS: dict[str, ArchSpec] = {}  # filled as ARCH_MODULES import; read it through arch_names() / arch_spec()
 
 
 def register_arch(name: str, preset: ArchPreset) -> Callable[[Builder], Builder]:
