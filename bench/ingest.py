@@ -65,9 +65,9 @@ def _timed(fn) -> float:
 
 
 def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> None:
-    """Files per second: plain loop, ingest in one process, ingest with threads (alternating runs);
+    """Files per second: plain loop, ingest with one worker and with several (alternating runs);
     then the second use of the data, served from the cache, against a re-ingest."""
-    from medgan.data.decode import default_workers
+    from medgan.data.decode import _can_fork, default_workers
     from medgan.data.ingest import ingest
     from medgan.data.store import get_dataset, load_images
 
@@ -83,10 +83,11 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
     rate = {k: n / statistics.median(v) for k, v in runs.items()}
     spread = {k: f"{n / max(v):.0f}-{n / min(v):.0f}" for k, v in runs.items()}
     print(f"plain pydicom loop (dcmread + pixel_array + resize): {rate['plain']:6.1f} files/s (range {spread['plain']})")
-    print(f"medgan ingest, 1 thread                            : {rate['ingest1']:6.1f} files/s (range {spread['ingest1']})")
-    print(f"medgan ingest, {workers} threads                  : {rate['ingestN']:6.1f} files/s (range {spread['ingestN']})")
-    print(f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x in 1 thread, {rate['ingestN'] / rate['plain']:.2f}x "
-          f"with {workers} workers (median of {repeats} alternating runs; ingest also windows, labels, splits by "
+    kind = "forked processes" if _can_fork() else "threads"
+    print(f"medgan ingest, 1 worker                             : {rate['ingest1']:6.1f} files/s (range {spread['ingest1']})")
+    print(f"medgan ingest, {workers} workers ({kind})       : {rate['ingestN']:6.1f} files/s (range {spread['ingestN']})")
+    print(f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x with 1 worker, {rate['ingestN'] / rate['plain']:.2f}x "
+          f"with {workers} (median of {repeats} alternating runs; ingest also windows, labels, splits by "
           "patient and writes the manifest and cache)")
     info = get_dataset("one0")
     reingest = statistics.median(runs["ingest1"])
@@ -127,7 +128,8 @@ def memory_child(folder: Path, resolution: int) -> None:
     info = ingest(folder, "memory", resolution=resolution).dataset
     peak = (_status_mib("VmHWM") if reset else None) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cache = (info.folder / f"cache_{resolution}.npy").stat().st_size / 1024**2
-    print(f"{info.n_images} {before:.0f} {peak:.0f} {cache:.0f}")
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest decoding worker, if any
+    print(f"{info.n_images} {before:.0f} {peak:.0f} {cache:.0f} {worker:.0f}")
 
 
 def memory(n_images: int, size: int, resolution: int) -> None:
@@ -140,10 +142,11 @@ def memory(n_images: int, size: int, resolution: int) -> None:
         out = subprocess.run([sys.executable, __file__, "--memory-child", str(folder), "--resolution", str(resolution)],
                              env=env, capture_output=True, text=True, check=True).stdout.split()
         elapsed = time.perf_counter() - start
-    n, before, peak, cache = (float(v) for v in out)
+    n, before, peak, cache, worker = (float(v) for v in out)
     print(f"peak memory, {int(n)} DICOM images of {size} px ingested at {resolution} px: {peak:.0f} MiB peak RSS, "
           f"{before:.0f} MiB before the ingest (Python + libraries), so {peak - before:.0f} MiB for the ingest "
-          f"itself; the {cache:.0f} MiB cache is written as a stream, never held; {n / elapsed:.0f} files/s "
+          f"itself; largest forked decoding worker {worker:.0f} MiB peak RSS (mostly pages shared with the main "
+          f"process); the {cache:.0f} MiB cache is written as a stream, never held; {n / elapsed:.0f} files/s "
           "including process start-up")
 
 

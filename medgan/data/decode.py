@@ -1,18 +1,22 @@
-"""Decode source files into frames resized for the cache, in the calling thread or in a pool of threads.
+"""Decode source files into frames resized for the cache, in the caller or in a pool of workers.
 
-Decoding (file reads, decompression, windowing, resizing) is the slow part of an import and each file is
-independent. Threads rather than processes: Pillow's resize, numpy and file I/O release the GIL, threads
-start instantly, and nothing is pickled (worker processes measured slower on a 2-core machine). Results come
-back in file order, so the manifest does not depend on the worker count, and only a few files per worker
-are in flight, so memory stays flat. ``.npz`` files hold whole datasets and are streamed in the caller.
+Decoding (file reads, DICOM parsing, decompression, windowing, resizing) is the slow part of an import and
+each file is independent. Workers are processes forked from this one when it runs a single thread (the CLI,
+jobs, benchmarks): parsing is mostly Python, so processes scale where threads share one GIL, and forking
+costs no start-up. Forking a multi-threaded process (the Streamlit server) is unsafe, so there the workers
+are threads, which still overlap Pillow, numpy and file reads. Results come back in file order, so the
+manifest does not depend on the worker count, and only a few files per worker are in flight, so memory stays
+flat. ``.npz`` files hold whole datasets and are streamed in the caller.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from medgan.data.frames import Frame, UnreadableFile
@@ -54,10 +58,24 @@ def read_file(path: Path, options: ReadOptions, resolution: int) -> tuple[list[D
     return out, None
 
 
+def _can_fork() -> bool:
+    """Forking is safe: this process runs a single thread, on a platform that forks."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
 def default_workers(n_files: int) -> int:
-    """Decoding threads for ``n_files``: 1 for tiny imports, else twice the usable CPUs, at most ``MAX_WORKERS``."""
+    """Workers for ``n_files``: 1 for tiny imports, else one process per usable CPU (two threads per CPU where
+    threads are used), at most ``MAX_WORKERS``."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 1 if n_files < PARALLEL_MIN_FILES else max(1, min(2 * cpus, MAX_WORKERS))
+    per_cpu = 1 if _can_fork() else 2
+    return 1 if n_files < PARALLEL_MIN_FILES else max(1, min(per_cpu * cpus, MAX_WORKERS))
+
+
+def _executor(workers: int) -> Executor:
+    """Forked worker processes in a single-threaded process, threads otherwise (see the module docstring)."""
+    if _can_fork():
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(workers, thread_name_prefix="medgan-decode")
 
 
 def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, workers: int,
@@ -76,10 +94,10 @@ def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, wo
                 on_skip(path, _reason(exc))
             on_done(path)
         return
-    readers()  # register every reader before threads look them up
+    readers()  # import every reader module before workers look readers up (or are forked)
     pending: deque[tuple[Path, Future | None]] = deque()
     todo = iter(files)
-    with ThreadPoolExecutor(workers, thread_name_prefix="medgan-decode") as pool:
+    with _executor(workers) as pool:
 
         def submit_next() -> None:
             path = next(todo, None)

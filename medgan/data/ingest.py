@@ -142,7 +142,7 @@ def ingest(
             (DICOM attribute) or ``none``.
         resolution: side of the square base cache (32-256); other resolutions derive from it.
         channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
-        workers: decoding threads (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
+        workers: decoding workers (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
         reuse: reuse the cache of an earlier import of the same unchanged files with the same settings.
     Raises:
         NothingReadable: when no image at all could be read.
@@ -237,7 +237,7 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
             raise NothingReadable(source, skipped)
         writer.close()
     except BaseException:
-        decoded.close()  # stops decoding threads early
+        decoded.close()  # stops the decoding workers early
         if writer is not None and not writer._fh.closed:
             writer.abort()
         raise

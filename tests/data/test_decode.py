@@ -1,16 +1,23 @@
-"""Decoding in threads gives exactly what decoding in one thread gives: same images, order, labels, skips."""
+"""Decoding in worker processes or threads gives exactly what one worker gives: same images, order, skips."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from medgan.data import decode
 from medgan.data.decode import PARALLEL_MIN_FILES, default_workers
 from medgan.data.ingest import ingest
 from medgan.data.store import load_images, load_manifest
 
 
-def test_decoding_threads_match_one_thread(tmp_path, make_dicom):
+@pytest.mark.parametrize("threads_running", [1, 3])  # 1: forked processes, 3: a threaded host such as Streamlit
+def test_workers_match_one_worker(tmp_path, make_dicom, monkeypatch, threads_running):
+    monkeypatch.setattr(decode.threading, "active_count", lambda: threads_running)
+    expected = decode.ProcessPoolExecutor if threads_running == 1 else decode.ThreadPoolExecutor
+    with decode._executor(1) as executor:
+        assert isinstance(executor, expected)
     tmp_path = tmp_path / "src"  # the test's workspace lives in tmp_path itself
     rng = np.random.default_rng(3)
     for folder in ("rgb", "npz"):
@@ -31,4 +38,4 @@ def test_decoding_threads_match_one_thread(tmp_path, make_dicom):
 
 
 def test_default_workers():
-    assert default_workers(PARALLEL_MIN_FILES - 1) == 1 and 2 <= default_workers(10_000) <= 4
+    assert default_workers(PARALLEL_MIN_FILES - 1) == 1 and 1 <= default_workers(10_000) <= 4
