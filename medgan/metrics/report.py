@@ -61,6 +61,7 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     if len(train) < 6 or len(heldout) < 6:
         raise ValueError(f"{info.folder}: dataset {info.name!r} needs at least 6 train and 6 held-out (val+test) "
                          f"images for the metrics; it has {len(train)} and {len(heldout)}")
+    extractor = get_extractor(features, info, generator.resolution)  # first: a bad spec fails before any work
     n = int(n or len(heldout))
     say(0.05, f"Sampling {n} synthetic images")
     fake, _ = sample_labelled(generator, n, seed)
@@ -69,8 +70,7 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     say(0.15, "Quality metrics against the nearest training images")
     quality = quality_table(fake, train_images)
     timings["quality"] = time.perf_counter() - clock - sum(timings.values())
-    say(0.3, f"Features ({features})")
-    extractor = get_extractor(features, info, generator.resolution)
+    say(0.3, f"Features ({extractor.name})")
     train_feats = real_features(extractor, info, generator.resolution, "train")
     heldout_feats = real_features(extractor, info, generator.resolution, HELDOUT_SPLITS)
     fake_feats = extractor(fake)
