@@ -27,6 +27,7 @@ class CompareConfig:
     epochs: int = 12
     patience: int = 3
     batch_size: int = 32
+    min_steps_per_epoch: int = 20  # small training sets are cycled so every arm gets as many updates
     learning_rate: float = 2e-3
     resolution: int = 32
     val_fraction: float = 0.15

@@ -85,7 +85,7 @@ def _train_one(exp: Experiment, arm_name: str, fold: Fold, train_rows: np.ndarra
     seed = [cfg.seed, size_index, fold.index]  # same initial weights and batch order for every arm
     train = training_set(ARMS[arm_name], train_rows, exp.images, labels, _extra_images(exp, arm_name, train_rows, seed))
     settings = TrainSettings(cfg.epochs, cfg.patience, cfg.batch_size, cfg.learning_rate,
-                             int(np.random.default_rng(seed).integers(2**31)))
+                             int(np.random.default_rng(seed).integers(2**31)), min_steps=cfg.min_steps_per_epoch)
     started = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)

@@ -25,6 +25,7 @@ class TrainSettings:
     learning_rate: float
     seed: int
     min_delta: float = 1e-3  # a validation-loss drop smaller than this does not count as improvement
+    min_steps: int = 20  # batches per epoch at least (small training sets are cycled)
 
 
 def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -33,11 +34,22 @@ def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     return batch.float().div_(127.5).sub_(1.0)
 
 
+def epoch_order(n_images: int, settings: TrainSettings, epoch: int) -> np.ndarray:
+    """Shuffled image indices of one epoch: whole permutations until there are ``min_steps`` full batches.
+
+    Without the minimum, an arm whose extra images make its training set larger would also get more
+    optimizer updates, and a small real-only set would barely train.
+    """
+    rng = np.random.default_rng([settings.seed, epoch])
+    n_permutations = max(1, -(-settings.min_steps * settings.batch_size // n_images))
+    return np.concatenate([rng.permutation(n_images) for _ in range(n_permutations)])
+
+
 def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, images: np.ndarray, labels: np.ndarray,
                  settings: TrainSettings, epoch: int, should_stop: Callable[[], bool]) -> tuple[float, float]:
-    """One pass over the shuffled training set; returns (mean loss, accuracy)."""
+    """One pass over the shuffled training set (cycled to ``min_steps`` batches); returns (mean loss, accuracy)."""
     model.train()
-    order = np.random.default_rng([settings.seed, epoch]).permutation(len(images))
+    order = epoch_order(len(images), settings, epoch)
     total_loss, correct = 0.0, 0
     for start in range(0, len(order), settings.batch_size):
         if should_stop():

@@ -15,7 +15,8 @@ from medgan.classify.metrics import METRICS
 @pytest.fixture
 def tiny_config(brain_dataset) -> CompareConfig:
     return CompareConfig(dataset=brain_dataset.name, runs=("phantom",), folds=2, epochs=1,
-                         synthetic_per_class=16, sizes=(60, 0), n_bootstrap=50, batch_size=16)
+                         synthetic_per_class=16, sizes=(60, 0), n_bootstrap=50, batch_size=16,
+                         min_steps_per_epoch=2)
 
 
 @pytest.mark.slow
@@ -56,7 +57,8 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
 @pytest.mark.slow
 def test_same_seed_same_predictions(brain_dataset):
     config = CompareConfig(dataset=brain_dataset.name, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                           synthetic_per_class=8, sizes=(40,), n_bootstrap=20, batch_size=16)
+                           synthetic_per_class=8, sizes=(40,), n_bootstrap=20, batch_size=16,
+                           min_steps_per_epoch=2)
     first, second = run_comparison(config), run_comparison(config)
     assert [t["test_prob"] for t in first["trainings"]] == [t["test_prob"] for t in second["trainings"]]
     assert first["metrics"] == second["metrics"]

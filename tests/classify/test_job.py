@@ -13,7 +13,7 @@ from medgan.jobs.runner import run_inline
 
 def _params(dataset: str) -> dict:
     return CompareConfig(dataset=dataset, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                         synthetic_per_class=8, n_bootstrap=20, batch_size=16).to_dict()
+                         synthetic_per_class=8, n_bootstrap=20, batch_size=16, min_steps_per_epoch=2).to_dict()
 
 
 @pytest.mark.slow

@@ -42,7 +42,8 @@ def test_bad_sizes_show_an_error(demo_dataset, monkeypatch):
 @pytest.mark.slow
 def test_finished_comparison_shows_table_figures_and_downloads(demo_dataset):
     config = CompareConfig(dataset=demo_dataset.name, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                           synthetic_per_class=8, sizes=(30, 0), n_bootstrap=20)
+                           synthetic_per_class=8, sizes=(30, 0), n_bootstrap=20,
+                           min_steps_per_epoch=2)
     run_inline("compare", config.to_dict(), title="page test")
     at = AppTest.from_file(PAGE, default_timeout=90).run()
     assert not at.exception and not at.error
