@@ -42,6 +42,7 @@ class Experiment:
     folds: list[Fold]
     synthetic: SyntheticSet | None
     generators: list = field(default_factory=list)
+    n_seen_by_generator: int = 0  # images the generator trained on: they always train, never test
 
 
 def prepare(config: CompareConfig, generator_loader: Callable[[str], object] | None = None) -> Experiment:
@@ -63,7 +64,7 @@ def prepare(config: CompareConfig, generator_loader: Callable[[str], object] | N
         raise ValueError(f"run(s) {', '.join(config.runs)} trained on every image of {info.name}: no test image "
                          "would be unseen by the generator; train a run on the dataset's 'train' split")
     folds = make_folds(data.labels, data.patients, config.folds, config.val_fraction, config.seed, unseen)
-    return Experiment(config, info, data, np.array(data.images), folds, synthetic, generators)
+    return Experiment(config, info, data, np.array(data.images), folds, synthetic, generators, int((~unseen).sum()))
 
 
 def _extra_images(exp: Experiment, arm_name: str, train_rows: np.ndarray, seed: list[int]) -> dict:

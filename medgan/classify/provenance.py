@@ -60,6 +60,7 @@ def provenance(exp, started: float) -> dict:
                         "dataset": g.dataset, "split": g.config.get("split"),
                         "checkpoint_sha256": g.checkpoint_sha256} for g in exp.generators],
         "synthetic": exp.synthetic.sources if exp.synthetic is not None else [],
+        "n_seen_by_generator": exp.n_seen_by_generator,
         "folds": [{"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}
                   for f in exp.folds],
         "weights_sha256": file_sha256(exp.config.weights_path) if exp.config.weights_path else None,

@@ -58,8 +58,12 @@ def markdown_table(result: dict, size: str | None = None) -> str:
                f"patient-level cross-validation, training size {size}; pooled out-of-fold test predictions on "
                f"n = {n_test} images ({n_patients} patients). Macro averages over {len(result['class_names'])} "
                f"classes with 95% patient-level bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values "
-               f"of paired tests against '{result['baseline']}'. Synthetic: {cfg['synthetic_per_class']} images "
-               f"per class from run(s) {', '.join(cfg['runs'])}.")
+               f"of paired tests against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} "
+               f"augmented and/or synthetic images per class" + (f" (synthetic from run(s) {', '.join(cfg['runs'])})."
+                                                               if result["generators"] else "."))
+    if result.get("n_seen_by_generator"):
+        caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
+                    "training only, never tested.")
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 

@@ -71,4 +71,5 @@ def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, 
     rows = np.concatenate([t["test_rows"] for t in result["trainings"] if t["arm"] == "real"])
     assert sorted(rows.tolist()) == np.flatnonzero(unseen).tolist()
     assert result["generators"][0]["split"] == "train"
+    assert result["n_seen_by_generator"] == (data.splits == "train").sum()
     assert result["synthetic"][0]["run_id"] == "phantom-run"
