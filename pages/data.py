@@ -53,8 +53,9 @@ def run_import(source, options: dict) -> None:
         st.error(str(exc))
         return
     st.session_state["active_dataset"] = st.session_state["data_dataset"] = result.dataset.name  # show it below
+    reused = f" (files unchanged since {result.reused_from!r}: its cache was reused)" if result.reused_from else ""
     st.success(f"Imported {result.dataset.name!r}: {result.dataset.n_images} images, "
-               f"{len(result.skipped)} file(s) skipped (see the ingestion report below).")
+               f"{len(result.skipped)} file(s) skipped (see the ingestion report below){reused}.")
 
 
 with st.expander("Import images", expanded=False):

@@ -29,7 +29,7 @@ DICOM_EXTENSIONS = (".dcm", ".dicom")
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 # pydicom warns about every odd value it reads; a skipped file's reason already says what is wrong. (A filter,
-# not warnings.catch_warnings, which is not thread-safe and files are decoded in threads.)
+# not warnings.catch_warnings, which is not thread-safe, and inside Streamlit files are decoded in threads.)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
 
 # CT windows as (center, width) in Hounsfield units; common radiology presets.
