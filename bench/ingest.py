@@ -58,9 +58,15 @@ def plain_loop(paths: list[Path], resolution: int) -> np.ndarray:
     return out
 
 
-def _timed(fn) -> float:
-    start = time.perf_counter()
+_CPU: dict[str, list[float]] = {}  # CPU seconds of this process per labelled run
+
+
+def _timed(fn, label: str = "") -> float:
+    """Wall-clock seconds of ``fn()``; with a label, its CPU seconds in this process are kept in ``_CPU``."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
+    if label:
+        _CPU.setdefault(label, []).append(time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -74,9 +80,9 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
     workers = max(2, default_workers(len(paths)))
     runs: dict[str, list[float]] = {"plain": [], "ingest1": [], "ingestN": []}
     for r in range(repeats):
-        runs["plain"].append(_timed(lambda: plain_loop(paths, resolution)))
+        runs["plain"].append(_timed(lambda: plain_loop(paths, resolution), "plain"))
         runs["ingest1"].append(_timed(lambda r=r: ingest(folder, f"one{r}", resolution=resolution, workers=1,
-                                                         reuse=False)))
+                                                         reuse=False), "ingest1"))
         runs["ingestN"].append(_timed(lambda r=r: ingest(folder, f"many{r}", resolution=resolution, workers=workers,
                                                          reuse=False)))
     n = len(paths)
@@ -89,6 +95,9 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
     print(f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x with 1 worker, {rate['ingestN'] / rate['plain']:.2f}x "
           f"with {workers} (median of {repeats} alternating runs; ingest also windows, labels, splits by "
           "patient and writes the manifest and cache)")
+    cpu = {k: statistics.median(v) / n * 1000 for k, v in _CPU.items()}
+    print(f"CPU per file (1 worker, median): plain loop {cpu['plain']:.2f} ms, ingest {cpu['ingest1']:.2f} ms "
+          f"({cpu['ingest1'] / cpu['plain']:.2f}x the plain loop's work; less sensitive to other load than files/s)")
     info = get_dataset("one0")
     reingest = statistics.median(runs["ingest1"])
     again = _timed(lambda: ingest(folder, "again", resolution=resolution))

@@ -9,7 +9,7 @@ from medgan.data.frames import UnreadableFile
 from medgan.data.imageops import to_pil
 from medgan.data.ingest import NothingReadable, ingest
 from medgan.data.readers import ReadOptions
-from medgan.data.store import load_images, load_manifest, load_skipped
+from medgan.data.store import list_datasets, load_images, load_manifest, load_skipped
 from medgan.data.uploads import save_uploads
 from medgan.ui.widgets import dataset_picker
 from medgan.workspace import allowed_data_roots, is_under_allowed_root
@@ -58,7 +58,7 @@ def run_import(source, options: dict) -> None:
                f"{len(result.skipped)} file(s) skipped (see the ingestion report below){reused}.")
 
 
-with st.expander("Import images", expanded=False):
+with st.expander("Import images", expanded=len(list_datasets()) <= 1):
     upload_tab, folder_tab = st.tabs(["Upload files or a ZIP", "Folder on the server"])
     with upload_tab:
         files = st.file_uploader("Files or ZIP (class folders inside a ZIP become labels; one ZIP per class works too)",
