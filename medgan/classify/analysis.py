@@ -10,6 +10,20 @@ from medgan.classify.stats import delong_paired, mcnemar_exact
 from medgan.data.store import ImageSet
 
 BASELINE = "real"
+NEGATIVE_NAMES = {"normal", "benign", "healthy", "negative", "no", "no_tumor", "no-tumor", "no tumor", "control"}
+
+
+def positive_class(class_names: list[str], requested: str | None) -> str | None:
+    """The class whose sensitivity a two-class table reports: ``requested``, else the one class whose name
+    does not read as negative (normal, benign, no_tumor, ...), else the first; None with 3+ classes."""
+    if requested is not None:
+        if requested not in class_names:
+            raise ValueError(f"positive class {requested!r} is not one of {class_names}")
+        return requested
+    if len(class_names) != 2:
+        return None
+    candidates = [c for c in class_names if c.lower() not in NEGATIVE_NAMES]
+    return candidates[0] if len(candidates) == 1 else class_names[0]
 
 
 def pooled_predictions(trainings: list[dict], size: str, arm: str) -> tuple[np.ndarray, np.ndarray]:
@@ -59,5 +73,6 @@ def analyse(trainings: list[dict], data: ImageSet, config: CompareConfig) -> dic
             confusions.setdefault(size, {})[arm] = confusion(y, prob.argmax(1), len(class_names)).tolist()
             if arm != baseline:
                 paired += _paired_rows(size, arm, baseline, y, prob, base_prob, class_names)
-    return {"class_names": class_names, "baseline": baseline, "sizes": sizes, "metrics": metrics,
+    return {"class_names": class_names, "positive_class": positive_class(class_names, config.positive_class),
+            "baseline": baseline, "sizes": sizes, "metrics": metrics,
             "confusion": confusions, "paired_tests": paired}

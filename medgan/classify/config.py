@@ -34,6 +34,7 @@ class CompareConfig:
     n_bootstrap: int = 1000
     seed: int = 0
     weights_path: str | None = None
+    positive_class: str | None = None  # two classes: whose sensitivity is reported (default: the non-normal one)
     arms: tuple[str, ...] = tuple(ARMS)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

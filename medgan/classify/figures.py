@@ -7,20 +7,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from medgan.classify.metrics import MACRO
-from medgan.classify.report import TABLE_METRICS, metrics_frame
+from medgan.classify.report import TABLE_METRICS, metrics_frame, table_frame
 
 
 def metric_figure(result: dict, size: str) -> go.Figure:
-    """Macro metrics per arm as grouped bars with 95% bootstrap intervals."""
-    frame = metrics_frame(result)
-    frame = frame[(frame["size"] == size) & (frame["scope"] == MACRO)]
+    """The table's metrics per arm as grouped bars with 95% bootstrap intervals."""
+    frame = table_frame(result, size)
     fig = go.Figure()
     for arm in result["config"]["arms"]:
         mine = frame[frame["arm"] == arm].set_index("metric").loc[list(TABLE_METRICS)]
         fig.add_bar(name=arm, x=list(TABLE_METRICS.values()), y=mine["value"],
                     error_y={"type": "data", "symmetric": False, "array": mine["ci_high"] - mine["value"],
                              "arrayminus": mine["value"] - mine["ci_low"]})
-    fig.update_layout(barmode="group", yaxis={"title": "macro value (95% CI)", "range": [0, 1.05]},
+    fig.update_layout(barmode="group", yaxis={"title": "value (95% CI)", "range": [0, 1.05]},
                       title=f"Test metrics per arm (n = {int(frame['n_test'].iloc[0])} images)")
     return fig
 

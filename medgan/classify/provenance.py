@@ -44,6 +44,8 @@ def rerun_command(config: dict) -> str:
             "--seed", str(config["seed"]), "--arms", ",".join(config["arms"])]
     if config["sizes"]:
         args += ["--sizes", ",".join(str(s) if s else "all" for s in config["sizes"])]
+    if config["positive_class"]:
+        args += ["--positive-class", config["positive_class"]]
     if config["weights_path"]:
         args += ["--weights", config["weights_path"]]
     return shlex.join(args)

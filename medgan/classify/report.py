@@ -40,31 +40,48 @@ def _p_value(result: dict, size: str, arm: str, test: str) -> str:
     return f"{hits[0]:.3g}" if hits else "n/a"
 
 
-def markdown_table(result: dict, size: str | None = None) -> str:
-    """Macro metrics per arm as 'value (95% CI)', plus McNemar and DeLong p-values against the baseline."""
-    size = size or result["sizes"][-1]
+def table_frame(result: dict, size: str) -> pd.DataFrame:
+    """The metric rows a table shows at ``size``: with two classes sensitivity, specificity and F1 of the
+    positive class (accuracy and AUC are the same either way), otherwise macro averages."""
+    positive = result.get("positive_class")
     frame = metrics_frame(result)
-    frame = frame[(frame["size"] == size) & (frame["scope"] == MACRO)]
-    cfg = result["config"]
+    frame = frame[frame["size"] == size]
+    macro = frame[frame["scope"] == MACRO]
+    if not positive:
+        return macro
+    per_class = frame[(frame["scope"] == positive) & frame["metric"].isin(["sensitivity", "specificity", "f1"])]
+    return pd.concat([macro[~macro["metric"].isin(per_class["metric"])], per_class])
+
+
+def _caption(result: dict, size: str, frame: pd.DataFrame) -> str:
+    cfg, positive = result["config"], result.get("positive_class")
+    scope = (f"Sensitivity, specificity and F1 for '{positive}' as the positive class" if positive else
+             f"Macro averages over {len(result['class_names'])} classes")
+    source = f" (synthetic from run(s) {', '.join(cfg['runs'])})" if result["generators"] else ""
+    caption = (f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
+               f"patient-level cross-validation, training size {size}; pooled out-of-fold test predictions on "
+               f"n = {int(frame['n_test'].iloc[0])} images ({int(frame['n_patients'].iloc[0])} patients). {scope}; "
+               f"95% patient-level bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values of paired tests "
+               f"against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} augmented and/or "
+               f"synthetic images per class{source}.")
+    if result.get("n_seen_by_generator"):
+        caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
+                    "training only, never tested.")
+    return caption
+
+
+def markdown_table(result: dict, size: str | None = None) -> str:
+    """Metrics per arm as 'value (95% CI)' (see :func:`table_frame`), McNemar and DeLong p against the baseline."""
+    size = size or result["sizes"][-1]
+    frame = table_frame(result, size)
     header = ["Arm", *TABLE_METRICS.values(), "McNemar p", "DeLong p"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for arm in cfg["arms"]:
+    for arm in result["config"]["arms"]:
         mine = frame[frame["arm"] == arm].set_index("metric")
         cells = [_cell(mine.loc[m]) for m in TABLE_METRICS]
         p_values = [_p_value(result, size, arm, test) for test in ("McNemar exact", "DeLong AUC")]
         lines.append("| " + " | ".join([arm, *cells, *p_values]) + " |")
-    n_test, n_patients = int(frame["n_test"].iloc[0]), int(frame["n_patients"].iloc[0])
-    caption = (f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
-               f"patient-level cross-validation, training size {size}; pooled out-of-fold test predictions on "
-               f"n = {n_test} images ({n_patients} patients). Macro averages over {len(result['class_names'])} "
-               f"classes with 95% patient-level bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values "
-               f"of paired tests against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} "
-               f"augmented and/or synthetic images per class" + (f" (synthetic from run(s) {', '.join(cfg['runs'])})."
-                                                               if result["generators"] else "."))
-    if result.get("n_seen_by_generator"):
-        caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
-                    "training only, never tested.")
-    return "\n".join(lines) + "\n\n" + caption + "\n"
+    return "\n".join(lines) + "\n\n" + _caption(result, size, frame) + "\n"
 
 
 def metrics_csv(result: dict) -> str:

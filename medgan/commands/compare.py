@@ -53,6 +53,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--patience", type=int, default=defaults.patience, help="early-stopping patience in epochs")
     parser.add_argument("--resolution", type=int, default=defaults.resolution, help="image size in px (default 32)")
     parser.add_argument("--arms", type=_name_list, default=tuple(ARMS), help=f"subset of {','.join(ARMS)}")
+    parser.add_argument("--positive-class", default=None,
+                        help="two classes: whose sensitivity the table reports (default: the non-normal class)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes folds, sampling and training")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result summary")
     return parser
@@ -63,7 +65,7 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
     return CompareConfig(dataset=args.dataset, runs=args.run, model=args.model, weights_path=args.weights,
                          folds=args.folds, synthetic_per_class=args.synthetic_per_class, sizes=args.sizes,
                          epochs=args.epochs, patience=args.patience, resolution=args.resolution, arms=args.arms,
-                         seed=args.seed)
+                         positive_class=args.positive_class, seed=args.seed)
 
 
 def _progress_line(fraction: float, message: str) -> None:

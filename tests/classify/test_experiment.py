@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from medgan.classify import figures, report
+from medgan.classify.analysis import positive_class
 from medgan.classify.config import CompareConfig
 from medgan.classify.experiment import run_comparison
 from medgan.classify.metrics import METRICS
@@ -44,6 +45,10 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
 
     table = report.markdown_table(result)
     assert table.count("\n| real") == 4 and "95% patient-level bootstrap" in table
+    assert result["positive_class"] == "tumor" and "for 'tumor' as the positive class" in table
+    sens = frame[(frame["size"] == "all") & (frame["arm"] == "real") & (frame["metric"] == "sensitivity")]
+    tumor_sens = sens[sens["scope"] == "tumor"].iloc[0]
+    assert f"| {tumor_sens['value']:.3f} ({tumor_sens['ci_low']:.3f}-{tumor_sens['ci_high']:.3f}) |" in table
     path = report.save_result(result, tmp_path)
     assert report.load_result(tmp_path) == json.loads(path.read_text())
     assert (tmp_path / "metrics.csv").read_text().startswith("size,arm,scope,metric,value,ci_low,ci_high")
@@ -62,3 +67,15 @@ def test_same_seed_same_predictions(brain_dataset):
     first, second = run_comparison(config), run_comparison(config)
     assert [t["test_prob"] for t in first["trainings"]] == [t["test_prob"] for t in second["trainings"]]
     assert first["metrics"] == second["metrics"]
+
+
+@pytest.mark.parametrize(("names", "requested", "expected"), [
+    (["mass", "normal"], None, "mass"), (["no_tumor", "tumor"], None, "tumor"), (["a", "b"], None, "a"),
+    (["benign", "normal"], None, "benign"), (["a", "b"], "b", "b"), (["a", "b", "c"], None, None)])
+def test_positive_class(names, requested, expected):
+    assert positive_class(names, requested) == expected
+
+
+def test_unknown_positive_class_is_an_error():
+    with pytest.raises(ValueError, match="positive class 'x' is not one of"):
+        positive_class(["a", "b"], "x")
