@@ -23,6 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--augment", choices=[a.value for a in Augment], default="none")
     parser.add_argument("--no-ema", action="store_true", help="do not keep an EMA copy of the generator")
     parser.add_argument("--width", type=int, help="base feature count of the networks")
+    parser.add_argument("--grow-steps", type=int, help="progan: steps the growing takes, then full size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr-g", type=float)
     parser.add_argument("--lr-d", type=float)
@@ -43,7 +44,7 @@ def _config(args: argparse.Namespace):
     return default_config(
         args.dataset, args.arch, gpu=torch.cuda.is_available() and args.device != "cpu", resolution=args.resolution,
         steps=args.steps, batch_size=args.batch_size, conditional=conditional, augment=args.augment,
-        ema=False if args.no_ema else None, width=args.width, seed=args.seed, lr_g=args.lr_g, lr_d=args.lr_d,
+        ema=False if args.no_ema else None, width=args.width, grow_steps=args.grow_steps, seed=args.seed, lr_g=args.lr_g, lr_d=args.lr_d,
         sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, device=args.device)
 
 
@@ -59,11 +60,14 @@ def _resume(run_id: str, steps: int | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Create (or resume) the run and train it; prints the run id (or one JSON object with ``--json``)."""
+    from medgan.data.phantom import DEMO_NAME, ensure_demo_dataset
     from medgan.train.trainer import create_run, train_run
 
     if not args.resume and not args.dataset:
         print("error: --dataset is required (or --resume RUN_ID)", file=sys.stderr)
         return 2
+    if args.dataset == DEMO_NAME:
+        ensure_demo_dataset()
     try:
         if args.resume:
             _resume(args.resume, args.steps)

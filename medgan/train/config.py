@@ -57,6 +57,7 @@ class TrainConfig:
     lr_d: float | None = None
     width: int | None = None
     z_dim: int = 100
+    grow_steps: int | None = None  # ProGAN: steps the growing takes (default: all); then full size
     device: str = "auto"
     amp: bool = True
     split: str | None = "train"

@@ -45,7 +45,8 @@ class TrainingTools:
         """Before a training step: set ProGAN's level and fade-in for ``step`` (a function of step only)."""
         self.step = step
         if self.grows:
-            level, alpha = grow_schedule(step, total, generator.max_level)
+            span = self.config.grow_steps or total
+            level, alpha = grow_schedule(min(step, span), span, generator.max_level)
             generator.set_level(level, alpha)
             discriminator.set_level(level, alpha)
 

@@ -37,3 +37,10 @@ def test_gpu_presets_are_larger_than_cpu_presets():
         assert gpu["batch_size"] > cpu["batch_size"] and gpu["steps"] > cpu["steps"]
     with pytest.raises(ValueError, match="unknown architecture"):
         preset_overrides("stylegan9", gpu=False)
+
+
+def test_presets_cover_the_model_registry():
+    from medgan.models.registry import arch_names
+    from medgan.train.config import architectures
+
+    assert sorted(architectures()) == sorted(arch_names())

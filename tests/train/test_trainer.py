@@ -20,7 +20,7 @@ CASES = {
     "wgan-gp": {"conditional": "conditional"},
     "sngan": {"augment": "ada"},
     "acgan": {"conditional": "conditional", "ema": True},
-    "progan": {"steps": 6, "ema": True},
+    "progan": {"steps": 6, "ema": True, "grow_steps": 4},
 }
 
 
