@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,19 +13,13 @@ from medgan.turing.study import StudySpec, create_study
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-class _TmpGen:  # TEMPORARY until the demo checkpoint lands
-    run_id, resolution, channels, class_names, dataset, checkpoint_sha256 = "demo", 64, 1, ["mass", "normal"], "demo-phantom", "0"
-
-    def sample(self, n, *, label=None, seed=0, batch_size=64):
-        return np.random.default_rng(seed).integers(0, 256, (n, 1, 64, 64), dtype=np.uint8)
-
 
 @pytest.fixture
 def rater_study(demo_dataset):
     """A small study on the demo dataset with the shipped demo generator: 2 real + 2 synthetic, raters A and B."""
     spec = StudySpec(name="page-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
                      raters=["A", "B"], seed=5)
-    return create_study(spec, generator=_TmpGen())
+    return create_study(spec)
 
 
 def _open(token: str) -> AppTest:

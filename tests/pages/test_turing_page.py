@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,19 +14,13 @@ from medgan.turing.study import StudySpec, create_study
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "turing.py")
 
 
-class _TmpGen:  # TEMPORARY until the demo checkpoint lands
-    run_id, resolution, channels, class_names, dataset, checkpoint_sha256 = "demo", 64, 1, ["mass", "normal"], "demo-phantom", "0"
-
-    def sample(self, n, *, label=None, seed=0, batch_size=64):
-        return np.random.default_rng(seed).integers(0, 256, (n, 1, 64, 64), dtype=np.uint8)
-
 
 @pytest.fixture
 def owner_study(demo_dataset, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     spec = StudySpec(name="owner-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
                      raters=["A", "B"], per_class=True, seed=5)
-    return create_study(spec, generator=_TmpGen())
+    return create_study(spec)
 
 
 def _page() -> AppTest:
@@ -80,3 +73,22 @@ def test_results_show_metrics_kappa_charts_and_csv(owner_study):
     assert per_rater["rater"].tolist() == ["A", "B"] and per_rater["sensitivity"].tolist() == [1.0, 1.0]
     assert len(at.get("plotly_chart")) == 2
     assert at.get("download_button")
+
+
+def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    at = _page()
+    assert "No studies yet" in at.info[0].value
+    at.text_input(key="turing_name").input("form-study")
+    at.number_input(key="turing_n_real").set_value(2)
+    at.number_input(key="turing_n_synthetic").set_value(3)
+    at.text_input(key="turing_raters").input("Ann, Ben")
+    at.button[0].click().run()
+    assert not at.exception and "created with 10 images" in at.success[0].value  # (2 + 3) x 2 classes
+    study = store.get_study("form-study")
+    assert study.run_id == "demo" and study.per_class
+    assert study.details["counts"] == {"real": {"mass": 2, "normal": 2}, "synthetic": {"mass": 3, "normal": 3}}
+    assert [r.name for r in store.list_raters(study.id)] == ["Ann", "Ben"]
+    at.text_input(key="turing_name").input("form-study")
+    at.button[0].click().run()
+    assert "already exists" in at.error[0].value

@@ -39,3 +39,14 @@ def test_results_text_and_errors(study, capsys):
     assert "no Turing study named 'nope'" in captured.err and json.loads(captured.out)["error"]
     assert main(["turing", "revoke", "pilot", "Z"]) == 2
     assert "no rater named 'Z'" in capsys.readouterr().err
+
+
+def test_create_with_the_demo_generator(demo_dataset, capsys, monkeypatch):
+    monkeypatch.setenv("MEDGAN_BASE_URL", "https://studio.example.org")
+    code, out = _json(capsys, ["turing", "create", "--name", "cli", "--dataset", demo_dataset.name, "--run", "demo",
+                               "--real", "2", "--synthetic", "2", "--per-class", "--seed", "3", "--raters", "A, B",
+                               "--json"])
+    assert code == 0 and out["n_images"] == 8
+    assert [r["rater"] for r in out["raters"]] == ["A", "B"]
+    assert all(r["link"] == f"https://studio.example.org/?rater={r['token']}" for r in out["raters"])
+    assert store.get_study("cli").details["checkpoint_sha256"]
