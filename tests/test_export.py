@@ -226,3 +226,28 @@ def test_datasheet_reports_the_latest_evaluation(tmp_path):
     gen.checkpoint_path.write_bytes(b"a newer checkpoint")
     out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m2.zip")
     assert "DIFFERENT checkpoint" in read_datasheet(out)
+
+
+def test_cli_exports_the_demo_checkpoint(tmp_path, capsys):
+    from medgan.__main__ import main
+    from medgan.generate import checkpoint_file
+
+    out = tmp_path / "demo.zip"
+    argv = ["export", "--run", "demo", "--n", "3", "--per-class", "--format", "dicom", "--seed", "2", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert "export: 6/6 images" in printed.err and f"wrote {out}" in printed.out
+    rows = read_manifest(out)
+    checkpoint_hash = hashlib.sha256(checkpoint_file("demo").read_bytes()).hexdigest()
+    assert {r["checkpoint_sha256"] for r in rows} == {checkpoint_hash}
+    assert [r["class"] for r in rows] == ["mass"] * 3 + ["normal"] * 3
+    assert [r["file"] for r in rows][-1] == "dicom/normal/normal_00002.dcm"
+
+
+def test_cli_names_the_missing_run(tmp_path, capsys):
+    from medgan.__main__ import main
+
+    out = tmp_path / "out" / "x.zip"
+    assert main(["export", "--run", "no-such-run", "--n", "2", "--out", str(out)]) == 1
+    assert "no run 'no-such-run'" in capsys.readouterr().err
+    assert not out.parent.exists()
