@@ -3,6 +3,8 @@ and both are printed beside the real-vs-real baseline (in-domain features)."""
 
 import dataclasses
 
+import torch
+
 from medgan.generate import load_generator, model_config
 from medgan.metrics.report import evaluate_generator
 from medgan.models.registry import build_models
@@ -10,7 +12,8 @@ from medgan.train.config import TrainConfig
 
 
 def _untrained(generator):
-    """The demo's architecture with fresh random weights, sampled by the same code."""
+    """The demo's architecture with fresh random weights (seeded), sampled by the same code."""
+    torch.manual_seed(0)
     fresh, _ = build_models(model_config(TrainConfig.from_dict(generator.config)))
     return dataclasses.replace(generator, _nets={None: fresh.eval()}, step=0, checkpoint_sha256="untrained")
 
