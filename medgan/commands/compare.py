@@ -16,6 +16,7 @@ from medgan.classify.arms import ARMS
 from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.experiment import run_comparison
 from medgan.classify.report import markdown_table, new_result_folder, save_result
+from medgan.data.phantom import DEMO_NAME, ensure_demo_dataset
 from medgan.data.store import DatasetNotFound
 
 
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         config = config_from_args(args)
+        if config.dataset == DEMO_NAME:  # the phantom demo is made on first use, as in the app
+            ensure_demo_dataset()
         result = run_comparison(config, progress=_progress_line)
     except (ValueError, OSError, DatasetNotFound) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
