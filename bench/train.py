@@ -34,11 +34,21 @@ class TutorialGenerator(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.main = nn.Sequential(
-            nn.ConvTranspose2d(NZ, NGF * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(NGF * 8), nn.ReLU(True),
-            nn.ConvTranspose2d(NGF * 8, NGF * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(NGF * 4, NGF * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(NGF * 2, NGF, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF), nn.ReLU(True),
-            nn.ConvTranspose2d(NGF, NC, 4, 2, 1, bias=False), nn.Tanh())
+            nn.ConvTranspose2d(NZ, NGF * 8, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(NGF * 8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 8, NGF * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NGF * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 4, NGF * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NGF * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 2, NGF, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NGF),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(NGF, NC, 4, 2, 1, bias=False),
+            nn.Tanh(),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.main(z)
@@ -50,11 +60,20 @@ class TutorialDiscriminator(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.main = nn.Sequential(
-            nn.Conv2d(NC, NDF, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(NDF * 2, NDF * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 4), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(NDF * 4, NDF * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 8), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(NDF * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+            nn.Conv2d(NC, NDF, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NDF * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 2, NDF * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NDF * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 4, NDF * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(NDF * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x)
@@ -77,11 +96,21 @@ def reference_rate(folder: Path, batch_size: int, steps: int, device: torch.devi
     import torchvision.datasets as dset
     import torchvision.transforms as transforms
 
-    dataset = dset.ImageFolder(root=str(folder), transform=transforms.Compose([
-        transforms.Grayscale(1), transforms.Resize(64), transforms.CenterCrop(64), transforms.ToTensor(),
-        transforms.Normalize((0.5,), (0.5,))]))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=2,
-                                         drop_last=True, persistent_workers=True)
+    dataset = dset.ImageFolder(
+        root=str(folder),
+        transform=transforms.Compose(
+            [
+                transforms.Grayscale(1),
+                transforms.Resize(64),
+                transforms.CenterCrop(64),
+                transforms.ToTensor(),
+                transforms.Normalize((0.5,), (0.5,)),
+            ]
+        ),
+    )
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
+    )
     netG, netD = TutorialGenerator().to(device), TutorialDiscriminator().to(device)
     criterion = nn.BCELoss()
     optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -121,8 +150,17 @@ def ours_rate(batch_size: int, steps: int, device: str) -> float:
     from medgan.train.config import TrainConfig
     from medgan.train.trainer import Trainer, create_run
 
-    config = TrainConfig(dataset="demo-phantom", arch="dcgan", resolution=64, batch_size=batch_size, width=64,
-                         z_dim=NZ, steps=steps + 2, ema=False, device=device)
+    config = TrainConfig(
+        dataset="demo-phantom",
+        arch="dcgan",
+        resolution=64,
+        batch_size=batch_size,
+        width=64,
+        z_dim=NZ,
+        steps=steps + 2,
+        ema=False,
+        device=device,
+    )
     run_id = create_run(config)
     trainer = Trainer(config, runs.run_dir(run_id))
     for _ in range(2):
@@ -152,7 +190,9 @@ def main() -> None:
         for i in range(args.rounds):
             ref.append(reference_rate(folder, args.batch_size, args.steps, torch.device(device)))
             ours.append(ours_rate(args.batch_size, args.steps, device))
-            print(f"round {i + 1}: reference {ref[-1]:.1f} images/s, medgan {ours[-1]:.1f} images/s", flush=True)
+            print(
+                f"round {i + 1}: reference {ref[-1]:.1f} images/s, medgan {ours[-1]:.1f} images/s", flush=True
+            )
     name = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     r, o = statistics.median(ref), statistics.median(ours)
     print(f"device: {name}; batch {args.batch_size}; {args.steps} timed steps x {args.rounds} rounds")

@@ -29,8 +29,14 @@ DEMO_FILE = "generator.pt"
 def model_config(config: TrainConfig) -> ModelConfig:
     """The network shape a training config asks for."""
     extra = {"width": config.width} if config.width else {}
-    return ModelConfig(arch=config.arch, resolution=config.resolution, channels=config.channels,
-                       n_classes=config.n_classes, z_dim=config.z_dim, **extra)
+    return ModelConfig(
+        arch=config.arch,
+        resolution=config.resolution,
+        channels=config.channels,
+        n_classes=config.n_classes,
+        z_dim=config.z_dim,
+        **extra,
+    )
 
 
 def build_generator(config: TrainConfig, state: dict[str, torch.Tensor]) -> nn.Module:
@@ -77,7 +83,9 @@ class LoadedGenerator:
         if label is None:  # a balanced mix of the classes, in a fixed order
             return [self.class_names[i % len(self.class_names)] for i in range(n)]
         if label not in self.class_names:
-            raise ValueError(f"run {self.run_id}: unknown class {label!r}; classes: {', '.join(self.class_names)}")
+            raise ValueError(
+                f"run {self.run_id}: unknown class {label!r}; classes: {', '.join(self.class_names)}"
+            )
         return [label] * n
 
     @torch.no_grad()
@@ -91,7 +99,9 @@ class LoadedGenerator:
             out[chunk] = self._generate(z[chunk], labels[chunk])
         return out
 
-    def sample_with_labels(self, n: int, *, seed: int = 0, batch_size: int = 64) -> tuple[np.ndarray, list[str]]:
+    def sample_with_labels(
+        self, n: int, *, seed: int = 0, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[str]]:
         """``n`` images with their class names (a balanced mix on labelled runs, ``""`` when unconditional)."""
         labels = self._labels_for(n, None)
         return self.sample(n, seed=seed, batch_size=batch_size), [lab or "" for lab in labels]
@@ -137,10 +147,20 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
     sha = hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(hashes).encode()).hexdigest()
     labelled = config.conditional != Conditioning.NONE
     return LoadedGenerator(
-        run_id=run_id, arch=config.arch, resolution=config.resolution, channels=config.channels,
-        class_names=list(config.class_names) if labelled else [], conditional=labelled,
-        dataset=config.dataset, step=step, config=config.to_dict(), checkpoint_path=next(iter(paths.values())),
-        checkpoint_sha256=sha, _nets=nets, device=dev)
+        run_id=run_id,
+        arch=config.arch,
+        resolution=config.resolution,
+        channels=config.channels,
+        class_names=list(config.class_names) if labelled else [],
+        conditional=labelled,
+        dataset=config.dataset,
+        step=step,
+        config=config.to_dict(),
+        checkpoint_path=next(iter(paths.values())),
+        checkpoint_sha256=sha,
+        _nets=nets,
+        device=dev,
+    )
 
 
 def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
@@ -152,7 +172,9 @@ def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
     canvas = np.zeros(shape, dtype=np.uint8)
     for i, tile in enumerate(tiles):
         r, col = divmod(i, ncols)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = tile
+        canvas[
+            pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w
+        ] = tile
     return Image.fromarray(canvas)
 
 
@@ -184,8 +206,10 @@ def export_generator(run_id: str, dest: Path, sample_seed: int = 0) -> Path:
         raise ValueError(f"run {run_id} is per-class: export each class's run folder instead")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    path = save_checkpoint(dest / DEMO_FILE, {"step": int(ckpt["step"]), "config": ckpt["config"],
-                                              "G": generator_state(ckpt), "ema": None})
+    path = save_checkpoint(
+        dest / DEMO_FILE,
+        {"step": int(ckpt["step"]), "config": ckpt["config"], "G": generator_state(ckpt), "ema": None},
+    )
     save_config(TrainConfig.from_dict(json.loads((folder / "config.json").read_text())), dest)
     loaded = load_generator(run_id)
     rows = [loaded.sample(8, label=label, seed=sample_seed) for label in (loaded.class_names or [None])]

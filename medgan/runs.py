@@ -58,9 +58,16 @@ def new_run_id(arch: str) -> str:
 
 def write_status(folder: Path, status: str, step: int, total_steps: int, **extra: Any) -> None:
     """Record a run's state in its folder (atomic)."""
-    workspace.atomic_write_json(Path(folder) / STATUS_FILE, {
-        "status": status, "step": int(step), "total_steps": int(total_steps),
-        "updated": datetime.now(UTC).isoformat(timespec="seconds"), **extra})
+    workspace.atomic_write_json(
+        Path(folder) / STATUS_FILE,
+        {
+            "status": status,
+            "step": int(step),
+            "total_steps": int(total_steps),
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            **extra,
+        },
+    )
 
 
 def read_status(folder: Path) -> dict[str, Any]:
@@ -88,13 +95,23 @@ def run_info(run_id: str, job_status: str | None = None) -> RunInfo:
     config = json.loads((folder / "config.json").read_text())
     state = read_status(folder)
     status = state.get("status", "created")
-    if job_status in ("queued", "interrupted", "failed", "cancelled") or (job_status == "running" and status != "done"):
+    if job_status in ("queued", "interrupted", "failed", "cancelled") or (
+        job_status == "running" and status != "done"
+    ):
         status = job_status
-    created = state.get("created") or datetime.fromtimestamp((folder / "config.json").stat().st_mtime, UTC).isoformat(
-        timespec="seconds")
-    return RunInfo(id=run_id, dataset=config["dataset"], arch=config["arch"], resolution=config["resolution"],
-                   status=status, created=created, step=int(state.get("step", 0)),
-                   total_steps=int(state.get("total_steps", config.get("steps", 0))))
+    created = state.get("created") or datetime.fromtimestamp(
+        (folder / "config.json").stat().st_mtime, UTC
+    ).isoformat(timespec="seconds")
+    return RunInfo(
+        id=run_id,
+        dataset=config["dataset"],
+        arch=config["arch"],
+        resolution=config["resolution"],
+        status=status,
+        created=created,
+        step=int(state.get("step", 0)),
+        total_steps=int(state.get("total_steps", config.get("steps", 0))),
+    )
 
 
 def list_runs() -> list[RunInfo]:

@@ -13,22 +13,34 @@ RESUMABLE = ("interrupted", "cancelled", "failed")
 st.title("Train")
 gpu = gpu_available()
 if not gpu:
-    st.info("No GPU found: training runs on this machine's CPU with small presets (32-64 px, small networks). "
-            "Expect minutes per thousand steps; a GPU machine uses the same code with larger presets.")
+    st.info(
+        "No GPU found: training runs on this machine's CPU with small presets (32-64 px, small networks). "
+        "Expect minutes per thousand steps; a GPU machine uses the same code with larger presets."
+    )
 
 dataset = dataset_picker("train_dataset")
 left, right = st.columns(2)
 arch = left.selectbox("Architecture", architectures(), key="train_arch")
 defaults = preset_overrides(arch, gpu)
 resolution = right.selectbox("Resolution (px)", [32, 64, 128, 256], index=1, key="train_resolution")
-modes = [Conditioning.NONE.value] + ([Conditioning.CONDITIONAL.value, Conditioning.PER_CLASS.value]
-                                     if dataset.labelled else [])
+modes = [Conditioning.NONE.value] + (
+    [Conditioning.CONDITIONAL.value, Conditioning.PER_CLASS.value] if dataset.labelled else []
+)
 default_mode = defaults.get("conditional", Conditioning.NONE.value) if dataset.labelled else "none"
-conditional = left.radio("Classes", modes, index=modes.index(default_mode), key=f"train_cond_{arch}",
-                         horizontal=True, help="one model for all images, one class-conditional model, "
-                         "or one model per class")
-augment = right.selectbox("Augmentation", [a.value for a in Augment], key="train_augment",
-                          help="DiffAugment or ADA (adaptive, target 0.6) help small datasets")
+conditional = left.radio(
+    "Classes",
+    modes,
+    index=modes.index(default_mode),
+    key=f"train_cond_{arch}",
+    horizontal=True,
+    help="one model for all images, one class-conditional model, or one model per class",
+)
+augment = right.selectbox(
+    "Augmentation",
+    [a.value for a in Augment],
+    key="train_augment",
+    help="DiffAugment or ADA (adaptive, target 0.6) help small datasets",
+)
 batch_size = left.number_input("Batch size", 4, 512, defaults["batch_size"], key=f"train_batch_{arch}")
 steps = right.number_input("Steps", 10, 1_000_000, defaults["steps"], step=100, key=f"train_steps_{arch}")
 ema = st.checkbox("Keep an EMA copy of the generator (samples from it)", value=True, key="train_ema")
@@ -40,8 +52,17 @@ if start:
     from medgan.train.job import start_training
 
     try:
-        config = default_config(dataset.name, arch, gpu, resolution=resolution, conditional=conditional,
-                                augment=augment, batch_size=int(batch_size), steps=int(steps), ema=ema)
+        config = default_config(
+            dataset.name,
+            arch,
+            gpu,
+            resolution=resolution,
+            conditional=conditional,
+            augment=augment,
+            batch_size=int(batch_size),
+            steps=int(steps),
+            ema=ema,
+        )
         job_id, run_id = start_training(config)
     except ValueError as exc:
         st.error(f"Could not start: {exc}")
@@ -54,9 +75,22 @@ runs = list_runs()
 if not runs:
     st.caption("No runs yet. The shipped demo generator is used elsewhere until you train one.")
     st.stop()
-st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution,
-               "status": r.status, "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in runs],
-             hide_index=True, width="stretch")
+st.dataframe(
+    [
+        {
+            "run": r.id,
+            "dataset": r.dataset,
+            "architecture": r.arch,
+            "px": r.resolution,
+            "status": r.status,
+            "step": f"{r.step}/{r.total_steps}",
+            "created": r.created,
+        }
+        for r in runs
+    ],
+    hide_index=True,
+    width="stretch",
+)
 ids = [r.id for r in runs]
 watched = st.session_state.get("train_watch")
 run_id = st.selectbox("Watch run", ids, index=ids.index(watched) if watched in ids else 0, key="train_pick")
@@ -81,8 +115,11 @@ def live_view(run_id: str) -> None:
     metrics = watchers.setdefault(run_id, RunWatcher(run_id)).frame()
     state = progress(run_id, metrics)
     speed = f"{state.images_per_sec:.0f} images/s" if state.images_per_sec else "speed unknown"
-    st.progress(state.fraction, text=f"{state.status}: step {state.step}/{state.total_steps}, {speed}, "
-                f"ETA {format_eta(state.eta_seconds)}")
+    st.progress(
+        state.fraction,
+        text=f"{state.status}: step {state.step}/{state.total_steps}, {speed}, "
+        f"ETA {format_eta(state.eta_seconds)}",
+    )
     curves, grid = st.columns([3, 2])
     if len(metrics):
         curves.plotly_chart(loss_figure(metrics), key=f"train_curves_{run_id}")

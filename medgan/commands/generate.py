@@ -34,7 +34,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     prefix = f"{args.run}_{args.label or 'all'}_seed{args.seed}"
     paths = write_pngs(images, args.out, prefix=prefix)
-    summary = {"run": args.run, "n": len(paths), "out": str(args.out), "class": args.label, "seed": args.seed,
-               "checkpoint_sha256": generator.checkpoint_sha256}
+    summary = {
+        "run": args.run,
+        "n": len(paths),
+        "out": str(args.out),
+        "class": args.label,
+        "seed": args.seed,
+        "checkpoint_sha256": generator.checkpoint_sha256,
+    }
     print(json.dumps(summary) if args.json else f"wrote {len(paths)} PNGs to {args.out}")
     return 0

@@ -42,10 +42,24 @@ def _config(args: argparse.Namespace):
 
     conditional = "conditional" if args.conditional else "per-class" if args.per_class else None
     return default_config(
-        args.dataset, args.arch, gpu=torch.cuda.is_available() and args.device != "cpu", resolution=args.resolution,
-        steps=args.steps, batch_size=args.batch_size, conditional=conditional, augment=args.augment,
-        ema=False if args.no_ema else None, width=args.width, grow_steps=args.grow_steps, seed=args.seed, lr_g=args.lr_g, lr_d=args.lr_d,
-        sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, device=args.device)
+        args.dataset,
+        args.arch,
+        gpu=torch.cuda.is_available() and args.device != "cpu",
+        resolution=args.resolution,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        conditional=conditional,
+        augment=args.augment,
+        ema=False if args.no_ema else None,
+        width=args.width,
+        grow_steps=args.grow_steps,
+        seed=args.seed,
+        lr_g=args.lr_g,
+        lr_d=args.lr_d,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+        device=args.device,
+    )
 
 
 def _resume(run_id: str, steps: int | None) -> None:
@@ -77,8 +91,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     def progress(step: int, total: int, stats: dict[str, float]) -> None:
-        print(f"step {step}/{total}  loss_d {stats.get('loss_d', 0):.3f}  loss_g {stats.get('loss_g', 0):.3f}  "
-              f"{stats.get('images_per_sec', 0):.0f} images/s", file=sys.stderr, flush=True)
+        print(
+            f"step {step}/{total}  loss_d {stats.get('loss_d', 0):.3f}  loss_g {stats.get('loss_g', 0):.3f}  "
+            f"{stats.get('images_per_sec', 0):.0f} images/s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     if not args.json:
         print(run_id, flush=True)

@@ -97,6 +97,11 @@ def run_worker(job_id: str) -> int:
 def run_inline(kind: str, params: dict[str, Any], title: str = "") -> dict[str, Any]:
     """Run a job in this process without queueing (tests, scripts); returns its result, raises its error."""
     job_id = store.create_job(kind, params, title)
-    store._update(job_id, status=store.JobStatus.RUNNING, started=store.now_iso(), pid=os.getpid(),
-                  heartbeat=time.time())
+    store._update(
+        job_id,
+        status=store.JobStatus.RUNNING,
+        started=store.now_iso(),
+        pid=os.getpid(),
+        heartbeat=time.time(),
+    )
     return _execute(store._get(job_id))

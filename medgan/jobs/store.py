@@ -140,8 +140,12 @@ def launch_worker(job_id: str) -> int:
     with open(folder / "worker.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "medgan", "worker", job_id],
-            cwd=workspace.REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env={**os.environ, "MEDGAN_HOME": str(workspace.home())},
+            cwd=workspace.REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "MEDGAN_HOME": str(workspace.home())},
         )
     _update(job_id, pid=proc.pid, heartbeat=time.time())
     return proc.pid
@@ -211,8 +215,11 @@ def request_cancel(job_id: str) -> None:
     """Ask a job to stop: a queued job is cancelled at once, a running one at its next poll."""
     with db.transaction(SCHEMA) as conn:
         conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
-        conn.execute("UPDATE jobs SET status = ?, finished = ?, message = 'cancelled before it started'"
-                     " WHERE id = ? AND status = ?", (JobStatus.CANCELLED, now_iso(), job_id, JobStatus.QUEUED))
+        conn.execute(
+            "UPDATE jobs SET status = ?, finished = ?, message = 'cancelled before it started'"
+            " WHERE id = ? AND status = ?",
+            (JobStatus.CANCELLED, now_iso(), job_id, JobStatus.QUEUED),
+        )
 
 
 def finish(job_id: str, status: JobStatus, result: dict | None = None, error: str | None = None) -> None:
@@ -229,13 +236,19 @@ def try_start(job_id: str, pid: int) -> bool:
     """Mark a queued job running if it is first in line and a slot is free (one transaction)."""
     limit = max_running()
     with db.transaction(SCHEMA) as conn:
-        running = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (JobStatus.RUNNING,)).fetchone()[0]
-        first = conn.execute("SELECT id FROM jobs WHERE status = ? ORDER BY seq LIMIT ?",
-                             (JobStatus.QUEUED, max(0, limit - running))).fetchall()
+        running = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (JobStatus.RUNNING,)).fetchone()[
+            0
+        ]
+        first = conn.execute(
+            "SELECT id FROM jobs WHERE status = ? ORDER BY seq LIMIT ?",
+            (JobStatus.QUEUED, max(0, limit - running)),
+        ).fetchall()
         if job_id not in {r["id"] for r in first}:
             return False
-        conn.execute("UPDATE jobs SET status = ?, started = ?, pid = ?, heartbeat = ? WHERE id = ?",
-                     (JobStatus.RUNNING, now_iso(), pid, time.time(), job_id))
+        conn.execute(
+            "UPDATE jobs SET status = ?, started = ?, pid = ?, heartbeat = ? WHERE id = ?",
+            (JobStatus.RUNNING, now_iso(), pid, time.time(), job_id),
+        )
     return True
 
 
@@ -262,12 +275,23 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
     conn = db.connect(SCHEMA)
     try:
         rows = conn.execute("SELECT id, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
-        dead = [r["id"] for r in rows if (r["pid"] is not None and not pid_alive(r["pid"]))
-                or time.time() - (r["heartbeat"] or 0) > stale_seconds]
+        dead = [
+            r["id"]
+            for r in rows
+            if (r["pid"] is not None and not pid_alive(r["pid"]))
+            or time.time() - (r["heartbeat"] or 0) > stale_seconds
+        ]
         for job_id in dead:
-            conn.execute("UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)",
-                         (JobStatus.INTERRUPTED, now_iso(), "worker stopped without finishing; resume to continue",
-                          job_id, *ACTIVE))
+            conn.execute(
+                "UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    JobStatus.INTERRUPTED,
+                    now_iso(),
+                    "worker stopped without finishing; resume to continue",
+                    job_id,
+                    *ACTIVE,
+                ),
+            )
     finally:
         conn.close()
     return dead
@@ -280,8 +304,10 @@ def resume(job_id: str, launch: bool = True) -> None:
         raise ValueError(f"job {job_id} is {job.status}; only {', '.join(RESUMABLE)} jobs can be resumed")
     with db.transaction(SCHEMA) as conn:
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
-        conn.execute("UPDATE jobs SET status = ?, seq = ?, error = NULL, finished = NULL, cancel_requested = 0,"
-                     " pid = NULL, message = 'queued to resume', heartbeat = ? WHERE id = ?",
-                     (JobStatus.QUEUED, seq, time.time(), job_id))
+        conn.execute(
+            "UPDATE jobs SET status = ?, seq = ?, error = NULL, finished = NULL, cancel_requested = 0,"
+            " pid = NULL, message = 'queued to resume', heartbeat = ? WHERE id = ?",
+            (JobStatus.QUEUED, seq, time.time(), job_id),
+        )
     if launch:
         launch_worker(job_id)

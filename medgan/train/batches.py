@@ -28,8 +28,17 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 class BatchSource:
     """Deterministic batches of ``(images [-1, 1], label ids)`` for a given step."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                 device: torch.device, rank: int = 0, world_size: int = 1, channels_last: bool = False) -> None:
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        rank: int = 0,
+        world_size: int = 1,
+        channels_last: bool = False,
+    ) -> None:
         if len(images) == 0:
             raise ValueError("the dataset selection holds no images")
         self.n = len(images)

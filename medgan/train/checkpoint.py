@@ -73,7 +73,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     except Exception as exc:
         raise ValueError(f"{path}: not a readable MedGAN checkpoint ({type(exc).__name__}: {exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a MedGAN checkpoint (format {data.get('format') if isinstance(data, dict) else '?'})")
+        raise ValueError(
+            f"{path}: not a MedGAN checkpoint (format {data.get('format') if isinstance(data, dict) else '?'})"
+        )
     return data
 
 

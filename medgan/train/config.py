@@ -113,13 +113,27 @@ def load_config(run_dir: Path) -> TrainConfig:
 # Per-architecture presets: (CPU, GPU) overrides of the dataclass defaults. Widths are the base channel
 # count of the networks; WGAN-style critics train several critic steps per generator step, so fewer steps.
 _PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "dcgan": ({"batch_size": 32, "steps": 1500, "width": 32}, {"batch_size": 64, "steps": 20000, "width": 64}),
+    "dcgan": (
+        {"batch_size": 32, "steps": 1500, "width": 32},
+        {"batch_size": 64, "steps": 20000, "width": 64},
+    ),
     "wgan": ({"batch_size": 32, "steps": 1000, "width": 32}, {"batch_size": 64, "steps": 20000, "width": 64}),
-    "wgan-gp": ({"batch_size": 32, "steps": 1000, "width": 32}, {"batch_size": 64, "steps": 20000, "width": 64}),
-    "sngan": ({"batch_size": 32, "steps": 1500, "width": 32}, {"batch_size": 64, "steps": 20000, "width": 64}),
-    "acgan": ({"batch_size": 32, "steps": 1500, "width": 32, "conditional": "conditional"},
-              {"batch_size": 64, "steps": 20000, "width": 64, "conditional": "conditional"}),
-    "progan": ({"batch_size": 16, "steps": 2000, "width": 32}, {"batch_size": 32, "steps": 40000, "width": 128}),
+    "wgan-gp": (
+        {"batch_size": 32, "steps": 1000, "width": 32},
+        {"batch_size": 64, "steps": 20000, "width": 64},
+    ),
+    "sngan": (
+        {"batch_size": 32, "steps": 1500, "width": 32},
+        {"batch_size": 64, "steps": 20000, "width": 64},
+    ),
+    "acgan": (
+        {"batch_size": 32, "steps": 1500, "width": 32, "conditional": "conditional"},
+        {"batch_size": 64, "steps": 20000, "width": 64, "conditional": "conditional"},
+    ),
+    "progan": (
+        {"batch_size": 16, "steps": 2000, "width": 32},
+        {"batch_size": 32, "steps": 40000, "width": 128},
+    ),
 }
 
 

@@ -121,8 +121,11 @@ def format_eta(seconds: float | None) -> str:
 def latest_sample(run_id: str) -> Path | None:
     """The newest samples/latest.png of the run (or of its per-class models)."""
     folder = runs.run_dir(run_id)
-    grids = [p for p in [folder / "samples" / "latest.png", *folder.glob("classes/*/samples/latest.png")]
-             if p.is_file()]
+    grids = [
+        p
+        for p in [folder / "samples" / "latest.png", *folder.glob("classes/*/samples/latest.png")]
+        if p.is_file()
+    ]
     return max(grids, key=lambda p: p.stat().st_mtime) if grids else None
 
 
@@ -134,6 +137,11 @@ def loss_figure(metrics: pd.DataFrame) -> go.Figure:
             if name in rows and rows[name].notna().any() and (name != "ada_p" or rows[name].max() > 0):
                 label = f"{name} ({part})" if part else name
                 figure.add_trace(go.Scatter(x=rows["step"], y=rows[name], mode="lines", name=label))
-    figure.update_layout(xaxis_title="step (generator updates)", yaxis_title="value", height=360,
-                         margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
+    figure.update_layout(
+        xaxis_title="step (generator updates)",
+        yaxis_title="value",
+        height=360,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h"},
+    )
     return figure

@@ -61,7 +61,9 @@ class TrainingTools:
             self.ada.step(self.images_per_step)
         if self.ema is not None:
             seen = (self.step + 1) * self.images_per_step
-            self.ema.update(generator, ema_beta(self.images_per_step, self.config.ema_kimg * 1000, seen, EMA_RAMPUP))
+            self.ema.update(
+                generator, ema_beta(self.images_per_step, self.config.ema_kimg * 1000, seen, EMA_RAMPUP)
+            )
 
     def sampling_generator(self, generator: nn.Module) -> nn.Module:
         """The network to draw samples from: the EMA copy when there is one."""
@@ -69,8 +71,10 @@ class TrainingTools:
 
     def state(self) -> dict[str, Any]:
         """Checkpoint entries: ``ema`` weights (or None) and ADA state."""
-        return {"ema": self.ema.state_dict() if self.ema is not None else None,
-                "ada": self.ada.state_dict() if self.ada is not None else None}
+        return {
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "ada": self.ada.state_dict() if self.ada is not None else None,
+        }
 
     def load(self, checkpoint: dict[str, Any]) -> None:
         """Restore what :meth:`state` saved."""

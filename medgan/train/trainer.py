@@ -97,12 +97,21 @@ class Trainer:
             rows = images.labels == cfg.only_class
         lookup = {name: i for i, name in enumerate(cfg.class_names)}
         label_ids = np.array([lookup.get(lab, 0) for lab in images.labels[rows]], dtype=np.int64)
-        return BatchSource(np.asarray(images.images[rows]), label_ids, cfg.batch_size, cfg.seed, self.device,
-                           self.info.rank, self.info.world_size, self.channels_last)
+        return BatchSource(
+            np.asarray(images.images[rows]),
+            label_ids,
+            cfg.batch_size,
+            cfg.seed,
+            self.device,
+            self.info.rank,
+            self.info.world_size,
+            self.channels_last,
+        )
 
     def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
-                              enabled=self.amp_dtype is not None)
+        return torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        )
 
     def _labels(self, labels: torch.Tensor) -> torch.Tensor | None:
         return labels if self.config.n_classes else None
@@ -123,8 +132,14 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         with self._autocast():
             loss, stats = losses.discriminator_loss(
-                self.preset.loss, self.D_train, real, fake, labels, gp_weight=self.preset.gp_weight or 10.0,
-                augment=self.tools.augment)
+                self.preset.loss,
+                self.D_train,
+                real,
+                fake,
+                labels,
+                gp_weight=self.preset.gp_weight or 10.0,
+                augment=self.tools.augment,
+            )
         self._backward(loss, self.opt_d)
         losses.after_d_step(self.preset.loss, self.D, self.preset.clip)
         self.tools.after_d_step(stats, real.shape[0])
@@ -136,8 +151,9 @@ class Trainer:
         frozen = not self.info.enabled  # DDP expects every parameter's gradient, so it keeps D's
         self.D.requires_grad_(not frozen)
         with self._autocast():
-            loss, stats = losses.generator_loss(self.preset.loss, self.D_train, fake, labels,
-                                                augment=self.tools.augment)
+            loss, stats = losses.generator_loss(
+                self.preset.loss, self.D_train, fake, labels, augment=self.tools.augment
+            )
         self._backward(loss, self.opt_g)
         self.D.requires_grad_(True)
         self.tools.after_g_step(self.G)
@@ -169,8 +185,11 @@ class Trainer:
     def fixed_samples(self) -> np.ndarray:
         """Images from fixed noise (seeded by the config): one row per class when conditional."""
         rows = len(self.config.class_names) if self.config.n_classes else 4
-        z = torch.randn(rows * GRID_COLUMNS, self.config.z_dim,
-                        generator=torch.Generator().manual_seed(self.config.seed + 7919)).to(self.device)
+        z = torch.randn(
+            rows * GRID_COLUMNS,
+            self.config.z_dim,
+            generator=torch.Generator().manual_seed(self.config.seed + 7919),
+        ).to(self.device)
         labels = None
         if self.config.n_classes:
             labels = torch.arange(rows, device=self.device).repeat_interleave(GRID_COLUMNS)
@@ -183,9 +202,17 @@ class Trainer:
 
     def state(self) -> dict[str, Any]:
         """Everything a resume needs, as tensors and JSON."""
-        return {"step": self.step, "config": json.dumps(self.config.to_dict()), "G": self.G.state_dict(),
-                "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "scaler": self.scaler.state_dict(), "rng": capture_rng(), **self.tools.state()}
+        return {
+            "step": self.step,
+            "config": json.dumps(self.config.to_dict()),
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": capture_rng(),
+            **self.tools.state(),
+        }
 
     def save(self) -> Path:
         """Atomic checkpoint into checkpoints/latest.pt."""
@@ -218,8 +245,13 @@ class Trainer:
 
     def log(self, stats: dict[str, float], images_per_sec: float, elapsed: float) -> None:
         """Append one metrics.jsonl line."""
-        row = {"step": self.step, "time": round(elapsed, 3), "images_per_sec": round(images_per_sec, 2),
-               "ada_p": self.tools.ada_p, **{k: round(float(v), 6) for k, v in stats.items()}}
+        row = {
+            "step": self.step,
+            "time": round(elapsed, 3),
+            "images_per_sec": round(images_per_sec, 2),
+            "ada_p": self.tools.ada_p,
+            **{k: round(float(v), 6) for k, v in stats.items()},
+        }
         with open(self.metrics_path, "a") as fh:
             fh.write(json.dumps(row) + "\n")
 
@@ -272,13 +304,21 @@ def _parts(config: TrainConfig, folder: Path) -> list[tuple[TrainConfig, Path]]:
         return [(config, folder)]
     parts = []
     for label in config.class_names:
-        sub = TrainConfig.from_dict({**config.to_dict(), "conditional": Conditioning.NONE,
-                                     "class_names": [label], "only_class": label})
+        sub = TrainConfig.from_dict(
+            {
+                **config.to_dict(),
+                "conditional": Conditioning.NONE,
+                "class_names": [label],
+                "only_class": label,
+            }
+        )
         parts.append((sub, folder / "classes" / label))
     return parts
 
 
-def train_run(run_id: str, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None) -> dict[str, Any]:
+def train_run(
+    run_id: str, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None
+) -> dict[str, Any]:
     """Train (or resume) run ``run_id`` to its configured steps; per-class runs train each class in turn."""
     folder = runs.run_dir(run_id)
     config = load_config(folder)
@@ -292,7 +332,9 @@ def train_run(run_id: str, progress_fn: ProgressFn | None = None, abort_fn: Abor
                 sub_dir.mkdir(parents=True, exist_ok=True)
                 save_config(sub_config, sub_dir)
 
-            def progress(step: int, _total: int, stats: dict[str, float], offset: int = k * config.steps) -> None:
+            def progress(
+                step: int, _total: int, stats: dict[str, float], offset: int = k * config.steps
+            ) -> None:
                 runs.write_status(folder, "running", offset + step, total, created=created)
                 if progress_fn:
                     progress_fn(offset + step, total, stats)

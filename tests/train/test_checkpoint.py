@@ -38,8 +38,13 @@ def _weights(run_id: str) -> dict:
     return load_checkpoint(runs.run_dir(run_id) / "checkpoints" / "latest.pt")
 
 
-@pytest.mark.parametrize("arch,extra", [("dcgan", {"ema": True, "augment": "diffaugment"}),
-                                        ("wgan-gp", {"conditional": "conditional", "augment": "ada"})])
+@pytest.mark.parametrize(
+    "arch,extra",
+    [
+        ("dcgan", {"ema": True, "augment": "diffaugment"}),
+        ("wgan-gp", {"conditional": "conditional", "augment": "ada"}),
+    ],
+)
 def test_resume_equals_uninterrupted_run(demo_dataset, arch, extra):
     torch.set_num_threads(1)
     straight = create_run(tiny_config(arch=arch, steps=4, **extra))

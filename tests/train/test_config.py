@@ -24,8 +24,9 @@ def test_unknown_keys_are_rejected_naming_file_and_key(tmp_path):
         load_config(tmp_path)
 
 
-@pytest.mark.parametrize("field,value", [("resolution", 48), ("augment", "mixup"), ("conditional", "both"),
-                                         ("batch_size", 0)])
+@pytest.mark.parametrize(
+    "field,value", [("resolution", 48), ("augment", "mixup"), ("conditional", "both"), ("batch_size", 0)]
+)
 def test_invalid_values_are_rejected(field, value):
     with pytest.raises(ValueError):
         TrainConfig.from_dict({"dataset": "x", field: value})

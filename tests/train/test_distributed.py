@@ -18,10 +18,23 @@ from tests.train.helpers import tiny_config
 @pytest.mark.slow
 def test_torchrun_two_processes_on_cpu(demo_dataset):
     run_id = create_run(tiny_config(steps=3, conditional="conditional", ema=True))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "medgan", "train", "--resume", run_id, "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "medgan",
+        "train",
+        "--resume",
+        run_id,
+        "--json",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
-    done = subprocess.run(command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(results) == 2 and all(r["status"] == "done" and r["step"] == 3 for r in results)  # both ranks

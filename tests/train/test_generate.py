@@ -41,8 +41,25 @@ def test_results_folder_of_demo_is_in_the_workspace():
 
 
 def test_generate_cli_writes_pngs(tmp_path, capsys):
-    assert main(["generate", "--run", "demo", "--n", "3", "--out", str(tmp_path), "--class", "normal",
-                 "--seed", "4", "--json"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--run",
+                "demo",
+                "--n",
+                "3",
+                "--out",
+                str(tmp_path),
+                "--class",
+                "normal",
+                "--seed",
+                "4",
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     files = sorted(tmp_path.glob("*.png"))
     assert summary["n"] == 3 and len(files) == 3
@@ -52,8 +69,24 @@ def test_generate_cli_writes_pngs(tmp_path, capsys):
 
 
 def test_train_cli_prints_the_run_id_and_resumes(demo_dataset, capsys):
-    args = ["train", "--dataset", "demo-phantom", "--arch", "dcgan", "--resolution", "32", "--steps", "2",
-            "--batch-size", "4", "--width", "8", "--json", "--device", "cpu"]
+    args = [
+        "train",
+        "--dataset",
+        "demo-phantom",
+        "--arch",
+        "dcgan",
+        "--resolution",
+        "32",
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--width",
+        "8",
+        "--json",
+        "--device",
+        "cpu",
+    ]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "done" and result["step"] == 2

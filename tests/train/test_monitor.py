@@ -28,8 +28,10 @@ def _fake_run(steps_done: int, total: int) -> str:
     folder.mkdir(parents=True)
     save_config(tiny_config(steps=total), folder)
     runs.write_status(folder, "running", steps_done, total)
-    rows = [{"step": s, "time": s * 0.5, "images_per_sec": 64.0, "loss_d": 1.0, "loss_g": 2.0, "ada_p": 0.0}
-            for s in range(10, steps_done + 1, 10)]
+    rows = [
+        {"step": s, "time": s * 0.5, "images_per_sec": 64.0, "loss_d": 1.0, "loss_g": 2.0, "ada_p": 0.0}
+        for s in range(10, steps_done + 1, 10)
+    ]
     (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return run_id
 

@@ -31,8 +31,13 @@ def test_cases_cover_the_registry():
 @pytest.mark.parametrize("arch", list(CASES))
 def test_arch_trains_and_generates(demo_dataset, arch):
     torch.set_num_threads(1)
-    run_id = create_run(tiny_config(arch=arch, steps=CASES[arch].get("steps", 2),
-                                    **{k: v for k, v in CASES[arch].items() if k != "steps"}))
+    run_id = create_run(
+        tiny_config(
+            arch=arch,
+            steps=CASES[arch].get("steps", 2),
+            **{k: v for k, v in CASES[arch].items() if k != "steps"},
+        )
+    )
     result = train_run(run_id)
     assert result["status"] == "done"
     folder = runs.run_dir(run_id)
@@ -71,7 +76,9 @@ def test_unconditional_run_refuses_labels(demo_dataset):
 def test_abort_stops_early_and_keeps_a_checkpoint(demo_dataset):
     run_id = create_run(tiny_config(steps=50))
     seen = []
-    result = train_run(run_id, progress_fn=lambda step, total, stats: seen.append(step), abort_fn=lambda: len(seen) >= 2)
+    result = train_run(
+        run_id, progress_fn=lambda step, total, stats: seen.append(step), abort_fn=lambda: len(seen) >= 2
+    )
     assert result["status"] == "cancelled" and result["step"] == 2
     assert load_generator(run_id).step == 2
     assert runs.list_runs()[0].status == "cancelled"
