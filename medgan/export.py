@@ -32,8 +32,17 @@ EXTENSIONS = {"png": "png", "dicom": "dcm"}
 CHUNK = 64  # images per generator call (one progress step)
 MAX_IMAGES = 1_000_000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-MANIFEST_COLUMNS = ("file", "class", "architecture", "run_id", "checkpoint_sha256", "seed", "index",
-                    "sample_seed", "batch_position")
+MANIFEST_COLUMNS = (
+    "file",
+    "class",
+    "architecture",
+    "run_id",
+    "checkpoint_sha256",
+    "seed",
+    "index",
+    "sample_seed",
+    "batch_position",
+)
 
 Progress = Callable[[int, int], None]
 
@@ -88,8 +97,18 @@ def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> 
     for position, (name, count) in enumerate(counts.items()):
         digits = max(5, len(str(count - 1)))
         for chunk, start in enumerate(range(0, count, CHUNK)):
-            batches.append(Batch(name, name if class_names else None, folders[name], position + 1, start,
-                                 min(CHUNK, count - start), sample_seed(seed, position, chunk), digits))
+            batches.append(
+                Batch(
+                    name,
+                    name if class_names else None,
+                    folders[name],
+                    position + 1,
+                    start,
+                    min(CHUNK, count - start),
+                    sample_seed(seed, position, chunk),
+                    digits,
+                )
+            )
     return batches
 
 
@@ -107,12 +126,19 @@ def manifest_rows(gen: Any, batches: list[Batch], fmt: str, seed: int) -> list[d
         for offset in range(batch.count):
             index = batch.start + offset
             for file_format in file_formats(fmt):
-                rows.append({
-                    "file": batch.member(file_format, index),
-                    "class": batch.class_name, "architecture": gen.arch, "run_id": gen.run_id,
-                    "checkpoint_sha256": gen.checkpoint_sha256, "seed": seed, "index": index,
-                    "sample_seed": batch.sample_seed, "batch_position": offset,
-                })
+                rows.append(
+                    {
+                        "file": batch.member(file_format, index),
+                        "class": batch.class_name,
+                        "architecture": gen.arch,
+                        "run_id": gen.run_id,
+                        "checkpoint_sha256": gen.checkpoint_sha256,
+                        "seed": seed,
+                        "index": index,
+                        "sample_seed": batch.sample_seed,
+                        "batch_position": offset,
+                    }
+                )
     return rows
 
 
@@ -155,12 +181,15 @@ def check_request(n: int, fmt: str) -> None:
 
 def _check_generator(gen: Any) -> None:
     if gen.channels not in (1, 3):
-        raise ValueError(f"run {gen.run_id}: export writes 1- or 3-channel images; this generator makes "
-                         f"{gen.channels} channels (2.5D stacks are not exported yet)")
+        raise ValueError(
+            f"run {gen.run_id}: export writes 1- or 3-channel images; this generator makes "
+            f"{gen.channels} channels (2.5D stacks are not exported yet)"
+        )
 
 
-def _write_images(archive: zipfile.ZipFile, gen: Any, batches: list[Batch], fmt: str, key: str,
-                  progress: Progress | None) -> None:
+def _write_images(
+    archive: zipfile.ZipFile, gen: Any, batches: list[Batch], fmt: str, key: str, progress: Progress | None
+) -> None:
     total, done, formats = sum(b.count for b in batches), 0, file_formats(fmt)
     generator_name = f"{gen.arch} run {gen.run_id} (step {gen.step})"
     for batch in batches:
@@ -189,9 +218,11 @@ def _dataset_section(name: str) -> str:
             return f"- Name: {name} (not registered in this workspace any more; no further record)\n"
         return f"- Name: {name}\n- Source: made by code (medgan.data.phantom)\n- Description: {DEMO_DESCRIPTION}\n"
     classes = ", ".join(f"{label} ({count})" for label, count in info.classes.items())
-    return (f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
-            f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"
-            f"- Description: {info.description or '(none given at import)'}\n")
+    return (
+        f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
+        f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"
+        f"- Description: {info.description or '(none given at import)'}\n"
+    )
 
 
 def _num(value: Any, sd: Any = None) -> str:
@@ -204,22 +235,34 @@ def _num(value: Any, sd: Any = None) -> str:
 
 def _metric_tables(metrics: dict[str, Any]) -> str:
     """Distribution, quality and memorization tables of an evaluation.json (medgan.metrics.report)."""
-    out = ("Distribution (synthetic vs training images; baseline: held-out real vs training, same features):\n\n"
-           "| metric | synthetic | baseline | better |\n|---|---|---|---|\n")
-    out += "".join(f"| {r['metric']} | {_num(r.get('value'), r.get('sd'))} | "
-                   f"{_num(r.get('baseline'), r.get('baseline_sd'))} | "
-                   f"{'higher' if r.get('higher_is_better') else 'lower'} |\n"
-                   for r in metrics.get("distribution", []))
-    out += ("\nQuality (each synthetic image against its nearest training image, mean ± sd over n images):\n\n"
-            "| metric | mean ± sd | n | unit |\n|---|---|---|---|\n")
-    out += "".join(f"| {r['metric']} | {_num(r.get('mean'), r.get('sd'))} | {r.get('n')} | {r.get('unit', '')} |\n"
-                   for r in metrics.get("quality", {}).get("rows", []))
-    out += ("\nMemorization (distance to the nearest training image; flagged: closer than the threshold, a low "
-            "percentile of held-out real images' distances):\n\n| space | synthetic median | held-out median | "
-            "threshold | flagged |\n|---|---|---|---|---|\n")
-    out += "".join(f"| {space} | {_num(m.get('fake_median'))} | {_num(m.get('heldout_median'))} | "
-                   f"{_num(m.get('threshold'))} | {m.get('n_flagged')} of {m.get('n_fake')} |\n"
-                   for space, m in metrics.get("memorization", {}).items())
+    out = (
+        "Distribution (synthetic vs training images; baseline: held-out real vs training, same features):\n\n"
+        "| metric | synthetic | baseline | better |\n|---|---|---|---|\n"
+    )
+    out += "".join(
+        f"| {r['metric']} | {_num(r.get('value'), r.get('sd'))} | "
+        f"{_num(r.get('baseline'), r.get('baseline_sd'))} | "
+        f"{'higher' if r.get('higher_is_better') else 'lower'} |\n"
+        for r in metrics.get("distribution", [])
+    )
+    out += (
+        "\nQuality (each synthetic image against its nearest training image, mean ± sd over n images):\n\n"
+        "| metric | mean ± sd | n | unit |\n|---|---|---|---|\n"
+    )
+    out += "".join(
+        f"| {r['metric']} | {_num(r.get('mean'), r.get('sd'))} | {r.get('n')} | {r.get('unit', '')} |\n"
+        for r in metrics.get("quality", {}).get("rows", [])
+    )
+    out += (
+        "\nMemorization (distance to the nearest training image; flagged: closer than the threshold, a low "
+        "percentile of held-out real images' distances):\n\n| space | synthetic median | held-out median | "
+        "threshold | flagged |\n|---|---|---|---|---|\n"
+    )
+    out += "".join(
+        f"| {space} | {_num(m.get('fake_median'))} | {_num(m.get('heldout_median'))} | "
+        f"{_num(m.get('threshold'))} | {m.get('n_flagged')} of {m.get('n_fake')} |\n"
+        for space, m in metrics.get("memorization", {}).items()
+    )
     return out
 
 
@@ -231,11 +274,13 @@ def _metrics_section(gen: Any) -> str:
     if not metrics:
         return "No metrics were computed for this run before the export (see the Evaluate page).\n"
     same = metrics.get("checkpoint_sha256") == gen.checkpoint_sha256
-    return (f"Latest evaluation ({metrics.get('created', 'date unknown')}) at step {metrics.get('step')}, "
-            f"{'of the exported checkpoint' if same else 'of a DIFFERENT checkpoint than the exported one (re-evaluate)'}; "
-            f"features: {metrics.get('extractor', 'n/a')}; {metrics.get('n_synthetic')} synthetic, "
-            f"{metrics.get('n_train')} training and {metrics.get('n_heldout')} held-out real images.\n\n"
-            + _metric_tables(metrics))
+    return (
+        f"Latest evaluation ({metrics.get('created', 'date unknown')}) at step {metrics.get('step')}, "
+        f"{'of the exported checkpoint' if same else 'of a DIFFERENT checkpoint than the exported one (re-evaluate)'}; "
+        f"features: {metrics.get('extractor', 'n/a')}; {metrics.get('n_synthetic')} synthetic, "
+        f"{metrics.get('n_train')} training and {metrics.get('n_heldout')} held-out real images.\n\n"
+        + _metric_tables(metrics)
+    )
 
 
 def _contents_section(gen: Any, batches: list[Batch], fmt: str) -> str:
@@ -243,10 +288,15 @@ def _contents_section(gen: Any, batches: list[Batch], fmt: str) -> str:
     counts: dict[str, int] = {}
     for batch in batches:
         counts[batch.class_name] = counts.get(batch.class_name, 0) + batch.count
-    table = "".join(f"| {name} | {count} | {next(b.folder for b in batches if b.class_name == name)} |\n"
-                    for name, count in counts.items())
-    formats = {"png": "PNG (8-bit, lossless)", "dicom": "DICOM Secondary Capture",
-               "both": "PNG (8-bit, lossless) and DICOM Secondary Capture"}[fmt]
+    table = "".join(
+        f"| {name} | {count} | {next(b.folder for b in batches if b.class_name == name)} |\n"
+        for name, count in counts.items()
+    )
+    formats = {
+        "png": "PNG (8-bit, lossless)",
+        "dicom": "DICOM Secondary Capture",
+        "both": "PNG (8-bit, lossless) and DICOM Secondary Capture",
+    }[fmt]
     return f"""{sum(counts.values())} images, {gen.resolution} x {gen.resolution} px, {gen.channels} channel(s), as {formats}.
 
 | class | images | folder |
@@ -266,8 +316,11 @@ image) and a series description saying they are GAN-generated. No attribute of a
 def _model_section(gen: Any, seed: int) -> str:
     """The generator: architecture, conditioning, steps, checkpoint hash, training settings."""
     conditioning = gen.config.get("conditional") or ("conditional" if gen.conditional else "none")
-    hash_note = (" (one model per class: the SHA-256 of the per-class checkpoint hashes joined in class order)"
-                 if conditioning == "per-class" else "")
+    hash_note = (
+        " (one model per class: the SHA-256 of the per-class checkpoint hashes joined in class order)"
+        if conditioning == "per-class"
+        else ""
+    )
     config = json.dumps(gen.config, indent=2, sort_keys=True, default=str)
     return f"""- Architecture: {gen.arch}, conditioning: {conditioning}, run {gen.run_id}
 - Training steps: {gen.step}
@@ -322,8 +375,9 @@ MedGAN Studio synthetic dataset, run {gen.run_id} ({gen.arch}, {gen.step} steps)
 """
 
 
-def export_generator(gen: Any, n: int, *, per_class: bool, fmt: str, out: Path, seed: int = 0,
-                     progress: Progress | None = None) -> Path:
+def export_generator(
+    gen: Any, n: int, *, per_class: bool, fmt: str, out: Path, seed: int = 0, progress: Progress | None = None
+) -> Path:
     """Write the synthetic dataset ZIP of a loaded generator (see :func:`export_synthetic`)."""
     check_request(n, fmt)
     _check_generator(gen)
@@ -344,8 +398,9 @@ def export_generator(gen: Any, n: int, *, per_class: bool, fmt: str, out: Path, 
     return out
 
 
-def export_synthetic(run_id: str, n: int, per_class: bool, fmt: str, out: Path, seed: int = 0,
-                     progress: Progress | None = None) -> Path:
+def export_synthetic(
+    run_id: str, n: int, per_class: bool, fmt: str, out: Path, seed: int = 0, progress: Progress | None = None
+) -> Path:
     """Export ``n`` synthetic images (per class with ``per_class``) of run ``run_id`` (or ``"demo"``) to ``out``.
 
     Args:
@@ -358,15 +413,18 @@ def export_synthetic(run_id: str, n: int, per_class: bool, fmt: str, out: Path, 
     from medgan.generate import load_generator  # imports torch: only when an export runs
 
     check_request(n, fmt)
-    return export_generator(load_generator(run_id), n, per_class=per_class, fmt=fmt, out=out, seed=seed,
-                            progress=progress)
-
+    return export_generator(
+        load_generator(run_id), n, per_class=per_class, fmt=fmt, out=out, seed=seed, progress=progress
+    )
 
 
 def default_export_path(run_id: str, n: int, per_class: bool, fmt: str, seed: int) -> Path:
     """Where the page puts an export: ``workspace/exports/<run>_<n>[-per-class]_<fmt>_seed<seed>.zip``."""
     safe_run = re.sub(r"[^\w.-]+", "_", run_id).strip("._") or "run"
-    return workspace.subdir("exports") / f"{safe_run}_{n}{'-per-class' if per_class else ''}_{fmt}_seed{seed}.zip"
+    return (
+        workspace.subdir("exports")
+        / f"{safe_run}_{n}{'-per-class' if per_class else ''}_{fmt}_seed{seed}.zip"
+    )
 
 
 def list_exports() -> list[Path]:

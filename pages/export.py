@@ -8,24 +8,41 @@ from medgan.export import FORMATS, default_export_path, export_synthetic, list_e
 from medgan.ui.widgets import run_picker
 
 st.title("Export a synthetic dataset")
-st.caption("A ZIP of generated images, one folder per class, with manifest.csv and DATASHEET.md. "
-           "Synthetic data for research and education, not for diagnosis.")
+st.caption(
+    "A ZIP of generated images, one folder per class, with manifest.csv and DATASHEET.md. "
+    "Synthetic data for research and education, not for diagnosis."
+)
 
 run_id = run_picker("export_run")
 col_n, col_per_class, col_format, col_seed = st.columns(4)
 n = int(col_n.number_input("Images", min_value=1, max_value=100_000, value=100, step=50, key="export_n"))
-per_class = col_per_class.checkbox("Per class", value=True, key="export_per_class",
-                                   help="N images for every class; otherwise N in total, split evenly")
-fmt = col_format.selectbox("Format", FORMATS, key="export_format",
-                           format_func={"png": "PNG", "dicom": "DICOM (Secondary Capture)", "both": "PNG + DICOM"}.get)
+per_class = col_per_class.checkbox(
+    "Per class",
+    value=True,
+    key="export_per_class",
+    help="N images for every class; otherwise N in total, split evenly",
+)
+fmt = col_format.selectbox(
+    "Format",
+    FORMATS,
+    key="export_format",
+    format_func={"png": "PNG", "dicom": "DICOM (Secondary Capture)", "both": "PNG + DICOM"}.get,
+)
 seed = int(col_seed.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="export_seed"))
 
 if run_id and st.button("Export", type="primary", key="export_go"):
     bar = st.progress(0.0, text="Loading the generator...")
     target = default_export_path(run_id, n, per_class, fmt, seed)
     try:
-        export_synthetic(run_id, n, per_class, fmt, target, seed=seed,
-                         progress=lambda done, total: bar.progress(done / total, text=f"{done} / {total} images"))
+        export_synthetic(
+            run_id,
+            n,
+            per_class,
+            fmt,
+            target,
+            seed=seed,
+            progress=lambda done, total: bar.progress(done / total, text=f"{done} / {total} images"),
+        )
     except (ValueError, OSError, KeyError) as exc:
         bar.empty()
         st.error(f"Export of run {run_id} failed: {exc}")
@@ -42,8 +59,14 @@ for path in exports:
     info, button = st.columns([4, 1])
     modified = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
     info.write(f"**{path.name}**: {path.stat().st_size / 1e6:.2f} MB, {modified}")
-    button.download_button("Download", data=path.read_bytes, file_name=path.name, mime="application/zip",
-                           key=f"export_dl_{path.name}", icon=":material/download:")
+    button.download_button(
+        "Download",
+        data=path.read_bytes,
+        file_name=path.name,
+        mime="application/zip",
+        key=f"export_dl_{path.name}",
+        icon=":material/download:",
+    )
     if path.name == st.session_state.get("export_last"):
         with st.expander(f"DATASHEET.md of {path.name}", expanded=False):
             st.markdown(read_datasheet(path))

@@ -101,7 +101,8 @@ def test_zip_layout_manifest_and_datasheet(tmp_path, source_dataset):
         datasheet = archive.read("DATASHEET.md").decode()
         first = archive.read("png/mass/mass_00000.png")
     assert sorted(n for n in names if n.endswith(".png")) == [
-        f"png/{c}/{c}_{i:05d}.png" for c in ("mass", "normal") for i in range(5)]
+        f"png/{c}/{c}_{i:05d}.png" for c in ("mass", "normal") for i in range(5)
+    ]
     rows = read_manifest(out)
     assert [r["file"] for r in rows] == [n for n in names if n.endswith(".png")]
     expected_hash = hashlib.sha256(gen.checkpoint_path.read_bytes()).hexdigest()
@@ -129,13 +130,22 @@ def test_total_count_is_split_over_classes(tmp_path):
 def test_unconditional_run_goes_to_one_folder(tmp_path):
     gen = make_generator(tmp_path, class_names=[])
     out = export_generator(gen, 3, per_class=True, fmt="png", out=tmp_path / "u.zip")
-    assert [r["file"] for r in read_manifest(out)] == [f"png/unlabelled/unlabelled_{i:05d}.png" for i in range(3)]
+    assert [r["file"] for r in read_manifest(out)] == [
+        f"png/unlabelled/unlabelled_{i:05d}.png" for i in range(3)
+    ]
 
 
 def test_large_export_is_chunked_with_progress(tmp_path):
     gen = make_generator(tmp_path, class_names=["a"], resolution=8)
     seen = []
-    export_generator(gen, 150, per_class=True, fmt="png", out=tmp_path / "big.zip", progress=lambda d, t: seen.append((d, t)))
+    export_generator(
+        gen,
+        150,
+        per_class=True,
+        fmt="png",
+        out=tmp_path / "big.zip",
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert seen == [(64, 150), (128, 150), (150, 150)]
     assert [n for n, _, _ in gen.calls] == [64, 64, 22]
     assert len({seed for _, _, seed in gen.calls}) == 3  # every chunk draws new images
@@ -167,19 +177,26 @@ def test_failed_export_leaves_no_file_and_keeps_the_old_one(tmp_path):
     assert target.read_bytes() == b"previous export"
     assert [p.name for p in target.parent.iterdir()] == ["x.zip"]  # no temp file left behind
     with pytest.raises(KeyboardInterrupt):
-        export_generator(gen, 130, per_class=True, fmt="png", out=tmp_path / "exports" / "new.zip", progress=cancel)
+        export_generator(
+            gen, 130, per_class=True, fmt="png", out=tmp_path / "exports" / "new.zip", progress=cancel
+        )
     assert not (tmp_path / "exports" / "new.zip").exists()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"fmt": "jpeg"}, "unknown export format"),
-    ({"channels": 5}, "1- or 3-channel"),
-    ({"n": 0}, "between 1 and"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fmt": "jpeg"}, "unknown export format"),
+        ({"channels": 5}, "1- or 3-channel"),
+        ({"n": 0}, "between 1 and"),
+    ],
+)
 def test_bad_requests_are_refused_before_writing(tmp_path, kwargs, message):
     gen = make_generator(tmp_path, **{k: v for k, v in kwargs.items() if k not in ("fmt", "n")})
     with pytest.raises(ValueError, match=message):
-        export_generator(gen, kwargs.get("n", 2), per_class=True, fmt=kwargs.get("fmt", "png"), out=tmp_path / "bad.zip")
+        export_generator(
+            gen, kwargs.get("n", 2), per_class=True, fmt=kwargs.get("fmt", "png"), out=tmp_path / "bad.zip"
+        )
     assert not (tmp_path / "bad.zip").exists()
 
 
@@ -192,8 +209,12 @@ def test_round_trip_through_the_importer(tmp_path):
     assert result.dataset.classes == {"mass": 4, "normal": 4}
     assert result.skipped == []
     images = load_images(result.dataset)
-    expected = np.concatenate([gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
-                               for i, c in enumerate(["mass", "normal"])])
+    expected = np.concatenate(
+        [
+            gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
+            for i, c in enumerate(["mass", "normal"])
+        ]
+    )
     assert np.array_equal(np.asarray(images.images), expected)  # lossless, same order
     # the ZIP itself, labels from its manifest (the datasheet and manifest are reported as non-images)
     labels = tmp_path / "unzipped" / "manifest.csv"
@@ -207,16 +228,35 @@ def test_datasheet_reports_the_latest_evaluation(tmp_path):
     from medgan.workspace import atomic_write_json
 
     gen = make_generator(tmp_path)
-    memo = {"space": "pixel", "threshold": 8.5, "fake_median": 20.25, "heldout_median": 19.0, "n_fake": 200,
-            "n_flagged": 3, "fake_distances": [1.0] * 200, "flagged": []}
-    atomic_write_json(results_folder(gen.run_id) / "evaluation.json", {
-        "run_id": gen.run_id, "step": 120, "checkpoint_sha256": gen.checkpoint_sha256, "extractor": "domain-cnn",
-        "created": "2026-01-02T03:04:05+00:00", "n_synthetic": 200, "n_train": 700, "n_heldout": 300,
-        "distribution": [{"metric": "FID", "value": 31.234567, "baseline": 4.5, "sd": None, "higher_is_better": False},
-                         {"metric": "KID", "value": 0.0123, "baseline": 0.001, "sd": 0.002, "higher_is_better": False}],
-        "quality": {"rows": [{"metric": "SSIM", "mean": 0.4123, "sd": 0.05, "n": 200, "unit": ""}]},
-        "memorization": {"pixel": memo},
-    })
+    memo = {
+        "space": "pixel",
+        "threshold": 8.5,
+        "fake_median": 20.25,
+        "heldout_median": 19.0,
+        "n_fake": 200,
+        "n_flagged": 3,
+        "fake_distances": [1.0] * 200,
+        "flagged": [],
+    }
+    atomic_write_json(
+        results_folder(gen.run_id) / "evaluation.json",
+        {
+            "run_id": gen.run_id,
+            "step": 120,
+            "checkpoint_sha256": gen.checkpoint_sha256,
+            "extractor": "domain-cnn",
+            "created": "2026-01-02T03:04:05+00:00",
+            "n_synthetic": 200,
+            "n_train": 700,
+            "n_heldout": 300,
+            "distribution": [
+                {"metric": "FID", "value": 31.234567, "baseline": 4.5, "sd": None, "higher_is_better": False},
+                {"metric": "KID", "value": 0.0123, "baseline": 0.001, "sd": 0.002, "higher_is_better": False},
+            ],
+            "quality": {"rows": [{"metric": "SSIM", "mean": 0.4123, "sd": 0.05, "n": 200, "unit": ""}]},
+            "memorization": {"pixel": memo},
+        },
+    )
     out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m.zip")
     sheet = read_datasheet(out)
     assert "at step 120, of the exported checkpoint; features: domain-cnn" in sheet
@@ -233,7 +273,20 @@ def test_cli_exports_the_demo_checkpoint(tmp_path, capsys):
     from medgan.generate import checkpoint_file
 
     out = tmp_path / "demo.zip"
-    argv = ["export", "--run", "demo", "--n", "3", "--per-class", "--format", "dicom", "--seed", "2", "--out", str(out)]
+    argv = [
+        "export",
+        "--run",
+        "demo",
+        "--n",
+        "3",
+        "--per-class",
+        "--format",
+        "dicom",
+        "--seed",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr()
     assert "export: 6/6 images" in printed.err and f"wrote {out}" in printed.out

@@ -23,25 +23,47 @@ SC_TYPE1 = {
     "General Study (C.7.2.1)": ["StudyInstanceUID"],
     "General Series (C.7.3.1)": ["Modality", "SeriesInstanceUID"],
     "SC Equipment (C.8.6.1)": ["ConversionType"],
-    "Image Pixel (C.7.6.3)": ["SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated",
-                              "BitsStored", "HighBit", "PixelRepresentation", "PixelData"],
+    "Image Pixel (C.7.6.3)": [
+        "SamplesPerPixel",
+        "PhotometricInterpretation",
+        "Rows",
+        "Columns",
+        "BitsAllocated",
+        "BitsStored",
+        "HighBit",
+        "PixelRepresentation",
+        "PixelData",
+    ],
     "SOP Common (C.12.1)": ["SOPClassUID", "SOPInstanceUID"],
 }
 SC_TYPE2 = {
     "Patient (C.7.1.1)": ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"],
-    "General Study (C.7.2.1)": ["StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber"],
+    "General Study (C.7.2.1)": [
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "StudyID",
+        "AccessionNumber",
+    ],
     "General Series (C.7.3.1)": ["SeriesNumber"],
     "General Image (C.7.6.1)": ["InstanceNumber", "PatientOrientation"],  # orientation: 2C, no plane position
 }
-FILE_META_TYPE1 = ["FileMetaInformationVersion", "MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID",
-                   "TransferSyntaxUID", "ImplementationClassUID"]
+FILE_META_TYPE1 = [
+    "FileMetaInformationVersion",
+    "MediaStorageSOPClassUID",
+    "MediaStorageSOPInstanceUID",
+    "TransferSyntaxUID",
+    "ImplementationClassUID",
+]
 
 
 def missing_required(ds: Dataset) -> list[str]:
     """Names of required attributes that are absent (Type 1 and 2) or empty (Type 1)."""
     problems = [f"{module}: {kw} missing" for module, kws in SC_TYPE2.items() for kw in kws if kw not in ds]
     for module, kws in SC_TYPE1.items():
-        problems += [f"{module}: {kw} missing or empty" for kw in kws if kw not in ds or ds[kw].value in (None, "")]
+        problems += [
+            f"{module}: {kw} missing or empty" for kw in kws if kw not in ds or ds[kw].value in (None, "")
+        ]
     problems += [f"file meta: {kw}" for kw in FILE_META_TYPE1 if not ds.file_meta.get(kw)]
     if ds.get("SamplesPerPixel", 1) > 1 and "PlanarConfiguration" not in ds:
         problems.append("Image Pixel: PlanarConfiguration required for colour")
@@ -124,9 +146,16 @@ def test_uids_are_new_per_export_and_stable_per_seed(tmp_path):
     gen = make_generator(tmp_path)
     uids = {}
     for seed, n in ((1, 2), (1, 2), (2, 2), (1, 3)):
-        out = export_generator(gen, n, per_class=True, fmt="dicom", out=tmp_path / f"{seed}-{n}.zip", seed=seed)
+        out = export_generator(
+            gen, n, per_class=True, fmt="dicom", out=tmp_path / f"{seed}-{n}.zip", seed=seed
+        )
         uids.setdefault((seed, n), []).append(
-            {u for ds in read_dicoms(out).values() for u in (ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID)})
+            {
+                u
+                for ds in read_dicoms(out).values()
+                for u in (ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID)
+            }
+        )
     assert uids[(1, 2)][0] == uids[(1, 2)][1]
     assert not uids[(1, 2)][0] & uids[(2, 2)][0]
     assert not uids[(1, 2)][0] & uids[(1, 3)][0]  # a different export with overlapping images: new UIDs too
@@ -139,8 +168,10 @@ def test_dicom_pixels_read_back_by_pydicom_and_the_importer(tmp_path):
     with zipfile.ZipFile(out) as archive:
         archive.extractall(tmp_path / "unzipped")
 
-    expected = {b.class_name: gen.sample(b.count, label=b.label, seed=b.sample_seed)
-                for b in plan_batches(gen.class_names, 3, True, 9)}
+    expected = {
+        b.class_name: gen.sample(b.count, label=b.label, seed=b.sample_seed)
+        for b in plan_batches(gen.class_names, 3, True, 9)
+    }
     assert np.array_equal(files["dicom/normal/normal_00002.dcm"].pixel_array, expected["normal"][2, 0])
     result = ingest(tmp_path / "unzipped" / "dicom", "from-dicom", resolution=32)
     assert result.dataset.classes == {"mass": 3, "normal": 3} and result.skipped == []

@@ -14,12 +14,16 @@ from medgan.export import FORMATS, export_synthetic
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``export`` sub-command."""
     parser = subparsers.add_parser(
-        "export", help="export synthetic images of a run as a ZIP with manifest and datasheet",
+        "export",
+        help="export synthetic images of a run as a ZIP with manifest and datasheet",
         description="Sample a trained generator and write a ZIP: images in one folder per class (PNG and/or "
-                    "DICOM Secondary Capture), manifest.csv and DATASHEET.md. The same seed gives the same bytes.")
+        "DICOM Secondary Capture), manifest.csv and DATASHEET.md. The same seed gives the same bytes.",
+    )
     parser.add_argument("--run", required=True, help="run id, or 'demo' for the shipped generator")
     parser.add_argument("--n", type=int, required=True, help="number of images (per class with --per-class)")
-    parser.add_argument("--per-class", action="store_true", help="N images for every class (default: N in total)")
+    parser.add_argument(
+        "--per-class", action="store_true", help="N images for every class (default: N in total)"
+    )
     parser.add_argument("--format", choices=FORMATS, default="png", help="png (default), dicom or both")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="the ZIP file to write")
@@ -32,8 +36,12 @@ def _progress_line(started: float):
 
     def report(done: int, total: int) -> None:
         end = "\n" if done == total else ""
-        print(f"\rexport: {done}/{total} images ({time.monotonic() - started:.1f} s)", end=end, file=sys.stderr,
-              flush=True)
+        print(
+            f"\rexport: {done}/{total} images ({time.monotonic() - started:.1f} s)",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
 
     return report
 
@@ -42,16 +50,34 @@ def run(args: argparse.Namespace) -> int:
     """Write the export; exit 1 with the reason on stderr when the run or the request is not usable."""
     started = time.monotonic()
     try:
-        out = export_synthetic(args.run, args.n, args.per_class, args.format, args.out, seed=args.seed,
-                               progress=_progress_line(started))
+        out = export_synthetic(
+            args.run,
+            args.n,
+            args.per_class,
+            args.format,
+            args.out,
+            seed=args.seed,
+            progress=_progress_line(started),
+        )
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     size_mb = out.stat().st_size / 1e6
     if args.json:
-        print(json.dumps({"out": str(out), "bytes": out.stat().st_size, "run": args.run, "n": args.n,
-                          "per_class": args.per_class, "format": args.format, "seed": args.seed,
-                          "seconds": round(time.monotonic() - started, 2)}))
+        print(
+            json.dumps(
+                {
+                    "out": str(out),
+                    "bytes": out.stat().st_size,
+                    "run": args.run,
+                    "n": args.n,
+                    "per_class": args.per_class,
+                    "format": args.format,
+                    "seed": args.seed,
+                    "seconds": round(time.monotonic() - started, 2),
+                }
+            )
+        )
     else:
         print(f"wrote {out} ({size_mb:.2f} MB) in {time.monotonic() - started:.1f} s")
     return 0
