@@ -1,6 +1,7 @@
 """``python -m medgan compare`` (medgan/commands/compare.py): JSON on stdout, progress on stderr, errors."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,27 @@ def test_compare_errors_name_the_reason(brain_dataset, capsys, args, message):
 def test_cli_defaults_are_the_library_defaults():
     args = build_parser().parse_args(["compare", "--dataset", "x", "--sizes", "50,all"])
     assert config_from_args(args) == CompareConfig(dataset="x", sizes=(50, 0))
+
+
+@pytest.mark.slow
+def test_compare_with_the_shipped_demo_generator(demo_dataset, capsys):
+    from medgan.data.store import load_images
+    from medgan.generate import load_generator
+
+    rc = main(["compare", "--dataset", "demo-phantom", "--run", "demo", "--arms", "real,real+synthetic", "--folds",
+               "2", "--epochs", "1", "--synthetic-per-class", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    result = json.loads(Path(json.loads(out)["result_file"]).read_text())
+    assert result["generators"][0]["checkpoint_sha256"] == load_generator("demo").checkpoint_sha256
+    assert result["synthetic"] == [{"run_id": "demo", "checkpoint_sha256": result["generators"][0]["checkpoint_sha256"],
+                                    "class": c, "n": 8, "seed": i} for i, c in enumerate(["mass", "normal"])]
+    splits = load_images(demo_dataset, resolution=32).splits
+    assert result["n_seen_by_generator"] == (splits == "train").sum()  # the demo GAN saw the train split
+    tested = sorted(r for t in result["trainings"] if t["arm"] == "real" for r in t["test_rows"])
+    assert all(splits[r] != "train" for r in tested)
+
+
+def test_demo_generator_cannot_label_another_dataset(brain_dataset, capsys):
+    assert main(["compare", "--dataset", brain_dataset.name, "--run", "demo"]) == 1
+    assert "no run makes the classes ['no_tumor', 'tumor']" in capsys.readouterr().err
