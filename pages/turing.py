@@ -81,7 +81,9 @@ with studies_tab:
     st.plotly_chart(charts.rater_metrics_figure(res), key="turing_metrics_chart")
     if agreement["cohen_pairs"]:
         st.markdown("**Pairwise Cohen's kappa** (images rated by both)")
-        st.dataframe(agreement["cohen_pairs"], hide_index=True)
+        st.dataframe(agreement["cohen_pairs"], hide_index=True, column_config={
+            "rater_a": "rater", "rater_b": "other rater", "n_images": "images rated by both",
+            "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.3f")})
     st.plotly_chart(charts.confidence_figure(res), key="turing_confidence_chart")
     st.download_button("Download all ratings with truth (CSV)", results.ratings_csv(study.id),
                        file_name=f"{study.name}-ratings.csv", mime="text/csv", key="turing_csv")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from medgan.turing import results, store
-from medgan.turing.study import DEFAULT_BASE_URL, StudySpec, create_study, rater_link
+from medgan.turing.study import StudySpec, create_study, rater_link
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -24,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     create.add_argument("--per-class", action="store_true", help="counts are per class")
     create.add_argument("--seed", type=int, default=0)
     create.add_argument("--raters", required=True, help='comma-separated rater names, e.g. "A,B,C"')
-    create.add_argument("--base-url", default=DEFAULT_BASE_URL, help="address of the app for the rater links")
+    create.add_argument("--base-url", default=None,
+                        help="address of the app for the rater links (default: $MEDGAN_BASE_URL or localhost:8501)")
     results_cmd = sub.add_parser("results", help="metrics, binomial tests and kappas of a study")
     results_cmd.add_argument("study", help="study name or id")
     export = sub.add_parser("export", help="all ratings with truth as CSV")
@@ -58,7 +59,9 @@ def _create(args: argparse.Namespace) -> int:
 
 def _results(args: argparse.Namespace) -> int:
     res = results.study_results(store.get_study(args.study).id)
-    lines = [f"{res['study']['name']}: {res['n_ratings']} ratings",
+    acc = res["pooled"]["accuracy"]
+    lines = [f"{res['study']['name']}: {res['n_ratings']} ratings; all raters: accuracy {acc['value']:.1%} "
+             f"(95% CI {acc['ci_low']:.1%} to {acc['ci_high']:.1%}), binomial p vs 50% = {res['pooled']['binomial_p']:.3g}",
              results.per_rater_table(res).to_string(index=False) if res["per_rater"] else "(no ratings yet)",
              f"Fleiss' kappa: {res['agreement']['fleiss_kappa']:.3f} over {res['agreement']['fleiss_n_images']}"
              f" images rated by all {res['agreement']['fleiss_n_raters']} raters"]
