@@ -77,6 +77,7 @@ st.subheader("Paired tests against the baseline")
 st.dataframe(report.paired_frame(result, size), hide_index=True)
 if len(result["sizes"]) > 1:
     st.plotly_chart(figures.size_figure(result), key="clf_sizes_fig")
+    st.markdown(report.markdown_size_table(result))
 st.caption(f"Rerun: `{result['command']}` · {result['wall_seconds']:.0f} s on {result['device']}")
 downloads = st.columns(3)
 downloads[0].download_button("Metrics CSV", report.metrics_csv(result), "metrics.csv", "text/csv")

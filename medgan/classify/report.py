@@ -84,6 +84,27 @@ def markdown_table(result: dict, size: str | None = None) -> str:
     return "\n".join(lines) + "\n\n" + _caption(result, size, frame) + "\n"
 
 
+def markdown_size_table(result: dict, metric: str = "f1") -> str:
+    """``metric`` (as in :func:`table_frame`) per arm (rows) and training-set size (columns), with 95% CIs."""
+    frames = {size: table_frame(result, size) for size in result["sizes"]}
+    frames = {size: frame[frame["metric"] == metric].set_index("arm") for size, frame in frames.items()}
+    n_real = {size: round(sum(t["n_train_real"] for t in result["trainings"] if t["size"] == size and
+                                t["arm"] == result["baseline"]) / result["config"]["folds"]) for size in frames}
+    header = ["Arm", *(f"{size} (n = {n_real[size]})" for size in frames)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for arm in result["config"]["arms"]:
+        lines.append("| " + " | ".join([arm, *(_cell(frame.loc[arm]) for frame in frames.values())]) + " |")
+    label = TABLE_METRICS.get(metric, metric)
+    return ("\n".join(lines) + f"\n\n{label} (95% CI) against training-set size: real training images per fold "
+            "(mean n in the header); the other arms add their augmented and/or synthetic images to these.\n")
+
+
+def paper_tables(result: dict) -> str:
+    """The main table at the largest size, plus the F1-against-size table when there are several sizes."""
+    tables = markdown_table(result)
+    return tables + ("\n" + markdown_size_table(result) if len(result["sizes"]) > 1 else "")
+
+
 def metrics_csv(result: dict) -> str:
     """The long-format metrics table as CSV text."""
     buffer = io.StringIO()
@@ -100,7 +121,7 @@ def save_result(result: dict, folder: Path) -> Path:
     """Write comparison.json, metrics.csv and table.md atomically into ``folder``; returns the JSON path."""
     folder = Path(folder)
     workspace.atomic_write_text(folder / CSV_FILE, metrics_csv(result))
-    workspace.atomic_write_text(folder / TABLE_FILE, markdown_table(result))
+    workspace.atomic_write_text(folder / TABLE_FILE, paper_tables(result))
     workspace.atomic_write_text(folder / RESULT_FILE, result_json(result))
     return folder / RESULT_FILE
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from medgan.classify.arms import ARMS
 from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.experiment import run_comparison
-from medgan.classify.report import markdown_table, new_result_folder, save_result
+from medgan.classify.report import new_result_folder, paper_tables, save_result
 from medgan.data.phantom import DEMO_NAME, ensure_demo_dataset
 from medgan.data.store import DatasetNotFound
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     name = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{config.dataset}"
     path = save_result(result, new_result_folder(name))
-    table = markdown_table(result)
+    table = paper_tables(result)
     if args.json:
         print(json.dumps({"result_file": str(path), "table_markdown": table, "command": result["command"],
                           "wall_seconds": round(time.monotonic() - started, 1), "metrics": result["metrics"],

@@ -49,8 +49,11 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
     sens = frame[(frame["size"] == "all") & (frame["arm"] == "real") & (frame["metric"] == "sensitivity")]
     tumor_sens = sens[sens["scope"] == "tumor"].iloc[0]
     assert f"| {tumor_sens['value']:.3f} ({tumor_sens['ci_low']:.3f}-{tumor_sens['ci_high']:.3f}) |" in table
+    sizes_table = report.markdown_size_table(result)
+    assert sizes_table.splitlines()[0].startswith("| Arm | 60 (n = ") and sizes_table.count("\n| real") == 4
     path = report.save_result(result, tmp_path)
     assert report.load_result(tmp_path) == json.loads(path.read_text())
+    assert (tmp_path / "table.md").read_text() == table + "\n" + sizes_table
     assert (tmp_path / "metrics.csv").read_text().startswith("size,arm,scope,metric,value,ci_low,ci_high")
     for fig in (figures.metric_figure(result, "all"), figures.confusion_figure(result, "all"),
                 figures.curves_figure(result, "all", "real+synthetic"), figures.size_figure(result)):
