@@ -56,6 +56,7 @@ def _status() -> None:
         st.progress(job.progress, text=f"{job.status}: {job.message or 'waiting for a free worker slot'}")
         if st.button("Cancel", key="clf_cancel"):
             store.request_cancel(job_id)
+            st.rerun()
     elif job.status != store.JobStatus.DONE:
         st.warning(f"Comparison {job.status}: {job.error or job.message}")
     elif st.session_state.get("clf_shown") != job_id:

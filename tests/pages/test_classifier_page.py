@@ -13,7 +13,7 @@ from medgan.jobs.runner import run_inline
 PAGE = str(workspace.REPO_ROOT / "pages" / "classifier.py")
 
 
-def test_start_button_queues_a_compare_job(demo_dataset, monkeypatch):
+def test_start_button_queues_a_compare_job_and_cancel_stops_it(demo_dataset, monkeypatch):
     launched = []
     monkeypatch.setattr(store, "launch_worker", launched.append)  # no detached process in the test
     at = AppTest.from_file(PAGE, default_timeout=90).run()
@@ -28,6 +28,10 @@ def test_start_button_queues_a_compare_job(demo_dataset, monkeypatch):
     assert CompareConfig.from_dict(job.params) == CompareConfig(dataset="demo-phantom", runs=("demo",), folds=4,
                                                                 sizes=(50, 0))
     assert "queued" in at.get("progress")[0].proto.text
+    at.button(key="clf_cancel").click().run()
+    assert not at.exception
+    assert store.get_job(job.id).status == "cancelled"
+    assert "Comparison cancelled" in at.warning[0].value
 
 
 def test_bad_sizes_show_an_error(demo_dataset, monkeypatch):
