@@ -55,7 +55,7 @@ def augment_batch(images: np.ndarray | torch.Tensor, seed: int, config: AugmentC
 
     The same ``seed`` gives the same output; the global torch random state is left untouched.
     """
-    batch = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    batch = images if isinstance(images, torch.Tensor) else torch.tensor(np.asarray(images))
     if batch.dtype != torch.uint8 or batch.ndim != 4:
         raise ValueError(f"expected a (N, C, H, W) uint8 batch, got {batch.dtype} {tuple(batch.shape)}")
     if batch.shape[-1] != batch.shape[-2]:
