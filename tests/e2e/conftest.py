@@ -82,6 +82,13 @@ def browser():
 
 
 @pytest.fixture
+def artifacts() -> Path:
+    """Folder for the browser tests' screenshots, downloads and measurements."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 def shot():
     """Save a full-page screenshot of a step: ``shot(page, "01-home")``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,142 @@
+"""The whole journey in a real browser: data, training, gallery, Turing study with a rater, classifier, export.
+
+Each step saves a screenshot under ``test-artifacts/e2e/``. Page load times and the server's memory after
+50 page views are written to ``test-artifacts/e2e/measurements.json`` and printed (reported, not asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGES = {"home": "MedGAN Studio", "data": "Data", "train": "Train", "gallery": "Gallery", "turing": "Visual Turing test",
+         "evaluate": "Evaluate", "embeddings": "Embeddings", "classifier": "Classifier comparison",
+         "export": "Export a synthetic dataset"}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _idle(page, timeout: float = 120_000) -> None:
+    """Wait until Streamlit has finished running the script (its 'running' indicator is gone)."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout)
+
+
+def _open(page, url: str, slug: str) -> float:
+    """Open a page, wait for its title and for the script to finish; returns seconds taken."""
+    start = time.perf_counter()
+    page.goto(f"{url}/{'' if slug == 'home' else slug}")
+    page.get_by_role("heading", name=PAGES[slug]).first.wait_for(timeout=120_000)
+    _idle(page)
+    return time.perf_counter() - start
+
+
+def _fill_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    _idle(page)
+
+
+def test_whole_journey(app_server, browser, shot, artifacts):
+    url, timings = app_server["url"], {}
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+
+    timings["home (first start, builds demo)"] = _open(page, url, "home")
+    shot(page, "01-home")
+    rss_first = _rss_mb(app_server["pid"])
+
+    timings["data"] = _open(page, url, "data")
+    page.get_by_text("demo-phantom").first.wait_for()
+    shot(page, "02-data")
+
+    timings["train"] = _open(page, url, "train")
+    _fill_number(page, "Steps", 40)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Started run").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
+    first = page.get_by_text("step ").first.inner_text()
+    page.wait_for_function("t => !document.body.innerText.includes(t)", arg=first, timeout=180_000)
+    shot(page, "03-train-live")
+
+    timings["gallery"] = _open(page, url, "gallery")
+    page.locator("[data-testid='stImage']").first.wait_for(timeout=120_000)
+    shot(page, "04-gallery")
+
+    timings["turing"] = _open(page, url, "turing")
+    page.get_by_label("Study name").fill("e2e study")
+    _fill_number(page, "Real images", 3)
+    _fill_number(page, "Synthetic images", 3)
+    page.get_by_role("button", name="Create study").click()
+    page.get_by_text("created with").wait_for(timeout=120_000)
+    shot(page, "05-turing-created")
+
+    os.environ["MEDGAN_HOME"] = str(app_server["home"])
+    from medgan.turing import store
+
+    study = store.get_study("e2e study")
+    token = store.list_raters(study.id)[0].token
+    rater_context = browser.new_context(viewport={"width": 1200, "height": 900})
+    rater = rater_context.new_page()
+    rater.goto(f"{url}/?rater={token}")
+    rater.get_by_role("heading", name="Real or synthetic?").wait_for(timeout=60_000)
+    assert rater.locator("[data-testid='stSidebarNav']").count() == 0
+    for n, answer in enumerate(["Real", "Synthetic", "Real"], start=1):
+        rater.get_by_text(answer, exact=True).click()
+        rater.get_by_role("button", name="Save and show next").click()
+        rater.get_by_text(f"{n} of ").wait_for(timeout=60_000)
+    shot(rater, "06-rater")
+    rater_context.close()
+
+    _open(page, url, "turing")
+    page.get_by_role("tab", name="Studies, raters and results").click()
+    page.get_by_text("Results (3 ratings)").wait_for(timeout=60_000)
+    shot(page, "07-turing-results")
+
+    timings["evaluate"] = _open(page, url, "evaluate")
+    shot(page, "08-evaluate")
+    timings["embeddings"] = _open(page, url, "embeddings")
+    shot(page, "09-embeddings")
+
+    timings["classifier"] = _open(page, url, "classifier")
+    _fill_number(page, "Folds", 2)
+    _fill_number(page, "Synthetic (and augmented) images per class", 20)
+    _fill_number(page, "Maximum epochs (early stopping on validation loss)", 1)
+    page.get_by_role("button", name="Start comparison").click()
+    page.get_by_text("McNemar").first.wait_for(timeout=420_000)
+    shot(page, "10-classifier")
+
+    timings["export"] = _open(page, url, "export")
+    _fill_number(page, "Images", 4)
+    page.get_by_role("button", name="Export", exact=True).click()
+    page.get_by_text("Wrote ").wait_for(timeout=120_000)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").first.click()
+    zip_path = artifacts / "export.zip"
+    download_info.value.save_as(zip_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        assert "manifest.csv" in names and "DATASHEET.md" in names
+        assert sum(n.endswith(".png") for n in names) == 8  # 4 per class, 2 classes
+    shot(page, "11-export")
+
+    slugs = list(PAGES)
+    for i in range(50):
+        _open(page, url, slugs[i % len(slugs)])
+    rss_after = _rss_mb(app_server["pid"])
+    measurements = {"page_load_seconds": {k: round(v, 2) for k, v in timings.items()},
+                    "server_rss_mb_first_load": round(rss_first, 1), "server_rss_mb_after_50_views": round(rss_after, 1)}
+    (artifacts / "measurements.json").write_text(json.dumps(measurements, indent=2))
+    print(json.dumps(measurements, indent=2))
