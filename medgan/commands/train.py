@@ -75,7 +75,8 @@ def _resume(run_id: str, steps: int | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Create (or resume) the run and train it; prints the run id (or one JSON object with ``--json``)."""
     from medgan.data.phantom import DEMO_NAME, ensure_demo_dataset
-    from medgan.train.trainer import create_run, train_run
+    from medgan.train.distributed import launched_by_torchrun
+    from medgan.train.trainer import create_run, create_shared_run, train_run
 
     if not args.resume and not args.dataset:
         print("error: --dataset is required (or --resume RUN_ID)", file=sys.stderr)
@@ -85,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.resume:
             _resume(args.resume, args.steps)
-        run_id = args.resume or create_run(_config(args))
-    except (ValueError, KeyError, FileNotFoundError) as exc:
+        new_run = create_shared_run if launched_by_torchrun() else create_run
+        run_id = args.resume or new_run(_config(args))
+    except (ValueError, KeyError, FileNotFoundError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -38,6 +38,14 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
 
 
+def shared_run_id(arch: str) -> str:
+    """The run id every torchrun rank derives from the launcher's run id (so all ranks train one run)."""
+    launch = os.environ.get("TORCHELASTIC_RUN_ID", "none")
+    if launch == "none":
+        raise ValueError("under torchrun, start with --standalone or --rdzv-id, or pass --resume RUN_ID")
+    return f"{arch}-ddp-{launch[:12]}"
+
+
 def setup(device_type: str) -> DistInfo:
     """Join the process group when launched by torchrun (nccl on CUDA, gloo on CPU); else one process."""
     if not launched_by_torchrun():
@@ -57,7 +65,10 @@ def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     if not info.enabled:
         return module
     ids = [device.index] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False)
+    # ProGAN's inactive levels get no gradient until they grow in, which DDP must be told about.
+    return nn.parallel.DistributedDataParallel(
+        module, device_ids=ids, forward_sync_buffers=False, find_unused_parameters=hasattr(module, "set_level")
+    )
 
 
 def unwrap(module: nn.Module) -> nn.Module:

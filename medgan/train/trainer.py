@@ -9,6 +9,7 @@ continues exactly where it stopped.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -280,7 +281,7 @@ class Trainer:
         return self.step
 
 
-def create_run(config: TrainConfig) -> str:
+def create_run(config: TrainConfig, run_id: str | None = None) -> str:
     """A new run folder holding config.json (channels and classes filled from the dataset); its id."""
     info = get_dataset(config.dataset)
     config.channels = info.channels
@@ -289,11 +290,24 @@ def create_run(config: TrainConfig) -> str:
             raise ValueError(f"dataset {info.name!r} has no labels (one class): choose conditioning 'none'")
         config.class_names = sorted(info.classes)
     validate(model_config(config))
-    run_id = runs.new_run_id(config.arch)
+    run_id = run_id or runs.new_run_id(config.arch)
     folder = runs.run_dir(run_id)
     folder.mkdir(parents=True)
     save_config(config, folder)
     runs.write_status(folder, "created", 0, config.steps, created=now_iso())
+    return run_id
+
+
+def create_shared_run(config: TrainConfig, timeout: float = 120.0) -> str:
+    """Under torchrun: rank 0 creates the run under the launcher-derived id, the other ranks wait for it."""
+    run_id = distributed.shared_run_id(config.arch)
+    if int(os.environ.get("RANK", "0")) == 0:
+        return create_run(config, run_id)
+    deadline = time.monotonic() + timeout
+    while not (runs.run_dir(run_id) / "config.json").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rank 0 did not create run {run_id} within {timeout:.0f} s")
+        time.sleep(0.2)
     return run_id
 
 

@@ -41,3 +41,17 @@ def test_torchrun_two_processes_on_cpu(demo_dataset):
     lines = (runs.run_dir(run_id) / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3]  # written once, by rank 0
     assert load_generator(run_id).sample(2, label="mass").shape == (2, 1, 32, 32)
+
+
+@pytest.mark.slow
+def test_torchrun_new_progan_run_is_one_run(demo_dataset):
+    """Without --resume all ranks train the same new run, and ProGAN's unused levels do not stop DDP."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "medgan",
+               "train", "--dataset", "demo-phantom", "--arch", "progan", "--resolution", "32", "--steps", "2",
+               "--batch-size", "8", "--width", "8", "--json"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
+    done = subprocess.run(command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == 2 and results[0]["run_id"] == results[1]["run_id"]
+    assert [r.id for r in runs.list_runs()] == [results[0]["run_id"]]
