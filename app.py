@@ -12,6 +12,7 @@ else:
     page = st.navigation(
         [
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/data.py", title="Data", icon=":material/folder_open:"),
             st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
             st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
             st.Page("pages/turing.py", title="Turing test", icon=":material/visibility:"),

@@ -21,21 +21,35 @@ def workspace_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory) -> Path:
-    """A workspace holding only the demo dataset, built once per test session."""
-    home = tmp_path_factory.mktemp("demo_template")
-    old = os.environ.get("MEDGAN_HOME")
-    os.environ["MEDGAN_HOME"] = str(home)
-    try:
-        from medgan.data.phantom import ensure_demo_dataset
+def workspace_template(tmp_path_factory):
+    """``make(name, build)``: a workspace folder in which ``build()`` ran once per test session.
 
-        ensure_demo_dataset()
-    finally:
-        if old is None:
-            os.environ.pop("MEDGAN_HOME", None)
-        else:
-            os.environ["MEDGAN_HOME"] = old
-    return home
+    Tests copy it into their own workspace (``shutil.copytree``), so slow set-up such as ingesting a
+    dataset happens once per session, not once per test.
+    """
+
+    def make(name: str, build) -> Path:
+        home = tmp_path_factory.mktemp(name)
+        old = os.environ.get("MEDGAN_HOME")
+        os.environ["MEDGAN_HOME"] = str(home)
+        try:
+            build()
+        finally:
+            if old is None:
+                os.environ.pop("MEDGAN_HOME", None)
+            else:
+                os.environ["MEDGAN_HOME"] = old
+        return home
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def _demo_template(workspace_template) -> Path:
+    """A workspace holding only the demo dataset, built once per test session."""
+    from medgan.data.phantom import ensure_demo_dataset
+
+    return workspace_template("demo_template", ensure_demo_dataset)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -40,24 +39,16 @@ class PhantomGenerator:
 
 
 @pytest.fixture(scope="session")
-def _brain_template(tmp_path_factory) -> Path:
+def _brain_template(workspace_template) -> Path:
     """A workspace holding brain_mri_128 from ../shared/data ingested at 32 px, built once per session."""
     source = Path(__file__).resolve().parents[3] / "shared" / "data" / "brain_mri_128"
     if not source.is_dir():
         pytest.skip(f"shared development data not found at {source}")
-    home = tmp_path_factory.mktemp("brain_template")
-    old = os.environ.get("MEDGAN_HOME")
-    os.environ["MEDGAN_HOME"] = str(home)
-    try:
-        from medgan.data.ingest import ingest
+    from medgan.data.ingest import ingest
 
-        ingest(source, BRAIN, labels="folders", resolution=32, channels="gray")
-    finally:
-        if old is None:
-            os.environ.pop("MEDGAN_HOME", None)
-        else:
-            os.environ["MEDGAN_HOME"] = old
-    return home
+    return workspace_template(
+        "brain_template", lambda: ingest(source, BRAIN, labels="folders", resolution=32, channels="gray")
+    )
 
 
 @pytest.fixture
