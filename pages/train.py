@@ -75,22 +75,6 @@ runs = list_runs()
 if not runs:
     st.caption("No runs yet. The shipped demo generator is used elsewhere until you train one.")
     st.stop()
-st.dataframe(
-    [
-        {
-            "run": r.id,
-            "dataset": r.dataset,
-            "architecture": r.arch,
-            "px": r.resolution,
-            "status": r.status,
-            "step": f"{r.step}/{r.total_steps}",
-            "created": r.created,
-        }
-        for r in runs
-    ],
-    hide_index=True,
-    width="stretch",
-)
 ids = [r.id for r in runs]
 watched = st.session_state.get("train_watch")
 run_id = st.selectbox("Watch run", ids, index=ids.index(watched) if watched in ids else 0, key="train_pick")
@@ -110,7 +94,10 @@ if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resu
 
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
-    """Progress, loss curves and the latest sample grid, re-read from the run's files every 2 s."""
+    """The runs table, progress, loss curves and the latest sample grid, re-read from the files every 2 s."""
+    table = [{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
+              "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in list_runs()]
+    st.dataframe(table, hide_index=True, width="stretch")
     watchers = st.session_state.setdefault("train_watchers", {})
     metrics = watchers.setdefault(run_id, RunWatcher(run_id)).frame()
     state = progress(run_id, metrics)

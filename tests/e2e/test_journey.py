@@ -46,7 +46,7 @@ def _open(page, url: str, slug: str) -> float:
 def _fill_number(page, label: str, value: int) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
-    box.press("Enter")
+    box.press("Tab")  # commits the value; Enter would submit a form
     _idle(page)
 
 
@@ -59,16 +59,17 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     rss_first = _rss_mb(app_server["pid"])
 
     timings["data"] = _open(page, url, "data")
-    page.get_by_text("demo-phantom").first.wait_for()
+    page.get_by_text("PHANTOM made by code").first.wait_for()
     shot(page, "02-data")
 
     timings["train"] = _open(page, url, "train")
-    _fill_number(page, "Steps", 40)
+    _fill_number(page, "Steps", 150)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Started run").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
-    first = page.get_by_text("step ").first.inner_text()
-    page.wait_for_function("t => !document.body.innerText.includes(t)", arg=first, timeout=180_000)
+    step_now = "() => +((document.body.innerText.match(/step (\\d+)\\/150/) || [0, -1])[1])"
+    first = page.evaluate(step_now)
+    page.wait_for_function(f"n => ({step_now})() > n", arg=first, timeout=180_000)  # the live view moves on
     shot(page, "03-train-live")
 
     timings["gallery"] = _open(page, url, "gallery")
@@ -92,11 +93,13 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     rater = rater_context.new_page()
     rater.goto(f"{url}/?rater={token}")
     rater.get_by_role("heading", name="Real or synthetic?").wait_for(timeout=60_000)
+    _idle(rater)
     assert rater.locator("[data-testid='stSidebarNav']").count() == 0
     for n, answer in enumerate(["Real", "Synthetic", "Real"], start=1):
         rater.get_by_text(answer, exact=True).click()
         rater.get_by_role("button", name="Save and show next").click()
         rater.get_by_text(f"{n} of ").wait_for(timeout=60_000)
+        _idle(rater)
     shot(rater, "06-rater")
     rater_context.close()
 
