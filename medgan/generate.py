@@ -20,8 +20,9 @@ from torch import nn
 from medgan import runs
 from medgan.models.registry import ModelConfig, build_models
 from medgan.train.batches import to_uint8
-from medgan.train.checkpoint import LATEST, file_sha256, load_checkpoint
+from medgan.train.checkpoint import LATEST, load_checkpoint
 from medgan.train.config import Conditioning, TrainConfig
+from medgan.workspace import file_digest
 
 DEMO_FILE = "generator.pt"
 
@@ -142,7 +143,7 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
         ckpt = load_checkpoint(path)
         sub = TrainConfig.from_dict(json.loads(ckpt["config"]))
         nets[name] = build_generator(sub, generator_state(ckpt)).to(dev)
-        hashes.append(file_sha256(path))
+        hashes.append(file_digest(path))
         step = max(step, int(ckpt["step"]))
     sha = hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(hashes).encode()).hexdigest()
     labelled = config.conditional != Conditioning.NONE

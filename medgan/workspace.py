@@ -6,6 +6,7 @@ process leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -53,6 +54,15 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Atomic JSON write, indented for people who open the file."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes (``sha256``, ``sha1``, ``md5``...), read in 1 MiB chunks."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def temp_path_beside(path: Path) -> Path:

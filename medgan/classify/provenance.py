@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import shlex
 import time
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 
 import torch
+
+from medgan.workspace import file_digest
 
 PACKAGES = ("medgan-studio", "torch", "torchvision", "timm", "numpy", "scikit-learn", "scipy", "statsmodels")
 
@@ -24,15 +24,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def rerun_command(config: dict) -> str:
@@ -65,7 +56,7 @@ def provenance(exp, started: float) -> dict:
         "n_seen_by_generator": exp.n_seen_by_generator,
         "folds": [{"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}
                   for f in exp.folds],
-        "weights_sha256": file_sha256(exp.config.weights_path) if exp.config.weights_path else None,
+        "weights_sha256": file_digest(exp.config.weights_path) if exp.config.weights_path else None,
         "versions": package_versions(),
         "device": f"cpu ({torch.get_num_threads()} threads)",
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),

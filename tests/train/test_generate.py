@@ -11,7 +11,7 @@ from PIL import Image
 from medgan import runs, workspace
 from medgan.__main__ import main
 from medgan.generate import load_generator
-from medgan.train.checkpoint import file_sha256
+from medgan.workspace import file_digest
 
 
 def test_demo_generator_matches_the_contract():
@@ -20,7 +20,7 @@ def test_demo_generator_matches_the_contract():
     assert generator.class_names == ["mass", "normal"] and generator.conditional
     assert generator.dataset == "demo-phantom" and generator.step > 0
     assert generator.checkpoint_path == workspace.REPO_ROOT / "checkpoints" / "demo" / "generator.pt"
-    assert generator.checkpoint_sha256 == file_sha256(generator.checkpoint_path)
+    assert generator.checkpoint_sha256 == file_digest(generator.checkpoint_path)
     mass = generator.sample(6, label="mass", seed=1)
     assert mass.shape == (6, 1, 64, 64) and mass.dtype == np.uint8
     assert np.array_equal(mass, generator.sample(6, label="mass", seed=1))
