@@ -3,19 +3,8 @@
 import numpy as np
 import pytest
 
-from medgan.data.phantom import phantom_image
 from medgan.data.store import load_manifest
-
-
-class StandIn:
-    """The attributes of ``LoadedGenerator`` that embeddings use; draws phantom images of the asked class."""
-
-    run_id, step, resolution, dataset = "fake-run", 10, 32, "demo-phantom"
-    class_names, checkpoint_sha256 = ["mass", "normal"], "1" * 64
-
-    def sample(self, n, *, label=None, seed=0, batch_size=64):
-        rng = np.random.default_rng(seed)
-        return np.stack([phantom_image(rng, label == "mass", 32)[None] for _ in range(n)])
+from tests.standins import PhantomStandIn
 
 
 def _check_points(result, dataset, n_real, n_fake):
@@ -36,11 +25,11 @@ def test_tsne_one_point_per_image_with_labels_and_cache(demo_dataset, monkeypatc
     from medgan.metrics import domain
 
     monkeypatch.setattr(domain, "DEFAULT_STEPS", 20)
-    first = embed.embed_generator(StandIn(), n=16, n_real=20, method="tsne")
+    first = embed.embed_generator(PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne")
     _check_points(first, demo_dataset, 20, 16)
     assert first.method == "t-SNE" and not first.cached and first.extractor.startswith("domain-CNN")
     monkeypatch.setattr(embed, "project", lambda *a, **k: pytest.fail("the cached map was recomputed"))
-    second = embed.embed_generator(StandIn(), n=16, n_real=20, method="tsne")
+    second = embed.embed_generator(PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne")
     assert second.cached
     np.testing.assert_array_equal(second.points[["x", "y"]].to_numpy(), first.points[["x", "y"]].to_numpy())
     np.testing.assert_array_equal(second.images, first.images)

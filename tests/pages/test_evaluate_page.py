@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from medgan.data.phantom import phantom_image
 from medgan.turing.access import PASSWORD_ENV
+from tests.standins import PhantomStandIn
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "evaluate.py")
-
-
-class StandIn:
-    """What the page's evaluation needs of a generator (the demo run's shape); draws phantom images."""
-
-    run_id, step, resolution, dataset = "demo", 50, 64, "demo-phantom"
-    class_names, checkpoint_sha256 = ["mass", "normal"], "2" * 64
-
-    def sample(self, n, *, label=None, seed=0, batch_size=64):
-        rng = np.random.default_rng(seed)
-        return np.stack([phantom_image(rng, label == "mass", 64)[None] for _ in range(n)])
 
 
 @pytest.fixture
@@ -32,7 +20,7 @@ def page(demo_dataset, monkeypatch) -> AppTest:
 
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     monkeypatch.setattr(domain, "DEFAULT_STEPS", 20)
-    monkeypatch.setattr("medgan.generate.load_generator", lambda run_id: StandIn())
+    monkeypatch.setattr("medgan.generate.load_generator", lambda run_id: PhantomStandIn())
     return AppTest.from_file(PAGE, default_timeout=180)
 
 
