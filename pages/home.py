@@ -7,6 +7,18 @@ from medgan.runs import list_runs
 from medgan.ui.widgets import ensure_demo
 from medgan.workspace import REPO_ROOT
 
+STEPS = [  # (page, link text, icon), in workflow order
+    ("pages/data.py", "1. Data: the phantom demo is ready; import DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz or a ZIP",
+     ":material/folder_open:"),
+    ("pages/train.py", "2. Train: pick an architecture, start a background run, watch it live", ":material/model_training:"),
+    ("pages/gallery.py", "3. Gallery: real and synthetic side by side, nearest training image", ":material/photo_library:"),
+    ("pages/turing.py", "4. Turing test: blinded real-vs-synthetic reader study", ":material/visibility:"),
+    ("pages/evaluate.py", "5. Evaluate: image quality, FID/KID, memorization audit", ":material/analytics:"),
+    ("pages/embeddings.py", "6. Embeddings: t-SNE / UMAP of real vs synthetic", ":material/scatter_plot:"),
+    ("pages/classifier.py", "7. Classifier: does synthetic augmentation help a diagnosis model?", ":material/fact_check:"),
+    ("pages/export.py", "8. Export: a labelled synthetic dataset ZIP (PNG / DICOM)", ":material/archive:"),
+]
+
 st.title("MedGAN Studio")
 st.caption("Train, inspect, test and export GANs for medical images. Research and education, not diagnosis.")
 ensure_demo()
@@ -20,22 +32,8 @@ c3.metric("Running now", sum(r.status == "running" for r in runs))
 steps, sample = st.columns([3, 2])
 with steps:
     st.markdown("**The workflow**, each step a page (left):")
-    st.page_link("pages/data.py", label="1. Data: the phantom demo is ready; import DICOM, PNG/JPEG/TIFF, NIfTI, "
-                 "MedMNIST .npz or a ZIP", icon=":material/folder_open:")
-    st.page_link("pages/train.py", label="2. Train: pick an architecture, start a background run, watch it live",
-                 icon=":material/model_training:")
-    st.page_link("pages/gallery.py", label="3. Gallery: real and synthetic side by side, nearest training image",
-                 icon=":material/photo_library:")
-    st.page_link("pages/turing.py", label="4. Turing test: blinded real-vs-synthetic reader study",
-                 icon=":material/visibility:")
-    st.page_link("pages/evaluate.py", label="5. Evaluate: image quality, FID/KID, memorization audit",
-                 icon=":material/analytics:")
-    st.page_link("pages/embeddings.py", label="6. Embeddings: t-SNE / UMAP of real vs synthetic",
-                 icon=":material/scatter_plot:")
-    st.page_link("pages/classifier.py", label="7. Classifier: does synthetic augmentation help a diagnosis model?",
-                 icon=":material/fact_check:")
-    st.page_link("pages/export.py", label="8. Export: a labelled synthetic dataset ZIP (PNG / DICOM)",
-                 icon=":material/archive:")
+    for path, label, icon in STEPS:
+        st.page_link(path, label=label, icon=icon)
 with sample:
     st.image(str(REPO_ROOT / "checkpoints" / "demo" / "samples.png"),
              caption="Shipped demo generator (trained on the phantom): top row 'mass', bottom row 'normal'")
