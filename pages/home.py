@@ -8,7 +8,7 @@ from medgan.ui.widgets import ensure_demo
 from medgan.workspace import REPO_ROOT
 
 STEPS = [  # (page, link text, icon), in workflow order
-    ("pages/data.py", "1. Data: the phantom demo is ready; import DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz or a ZIP",
+    ("pages/data.py", "1. Data: the demo is ready; import DICOM, PNG, TIFF, NIfTI, MedMNIST or a ZIP",
      ":material/folder_open:"),
     ("pages/train.py", "2. Train: pick an architecture, start a background run, watch it live", ":material/model_training:"),
     ("pages/gallery.py", "3. Gallery: real and synthetic side by side, nearest training image", ":material/photo_library:"),
