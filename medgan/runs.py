@@ -44,6 +44,14 @@ def run_dir(run_id: str) -> Path:
     return workspace.home() / "runs" / run_id
 
 
+def run_dataset(run_id: str) -> str:
+    """The dataset a run (or ``demo``) was trained on, from its config.json."""
+    path = run_dir(run_id) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.parent}: no run {run_id!r}")
+    return str(json.loads(path.read_text())["dataset"])
+
+
 def results_folder(run_id: str) -> Path:
     """Where derived results for a run go (evaluation.json, ...): ``workspace/runs/<id>``, also for demo."""
     if run_id != DEMO_RUN:

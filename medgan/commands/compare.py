@@ -12,11 +12,12 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from medgan import runs
 from medgan.classify.arms import ARMS
 from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.experiment import run_comparison
 from medgan.classify.report import new_result_folder, paper_tables, save_result
-from medgan.data.phantom import DEMO_NAME, ensure_demo_dataset
+from medgan.data.phantom import dataset_or_demo
 from medgan.data.store import DatasetNotFound
 
 
@@ -39,7 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Train a classifier on the same patient-level folds with real images only, + classic "
                     "augmentation, + synthetic images, + both; report accuracy, sensitivity, specificity, F1 "
                     "and AUC with 95%% bootstrap intervals and paired tests (McNemar, DeLong).")
-    parser.add_argument("--dataset", required=True, help="dataset name or id")
+    parser.add_argument("--dataset", default=None, help="dataset name or id (default: the first run's dataset)")
     parser.add_argument("--run", type=_name_list, default=defaults.runs,
                         help="class-conditional run id, 'demo', or comma-separated runs, one per class")
     parser.add_argument("--model", default=defaults.model,
@@ -78,9 +79,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the comparison in the foreground; exit 1 with the reason on stderr when it cannot run."""
     started = time.monotonic()
     try:
+        if args.dataset is None:
+            if not args.run:
+                raise ValueError("--dataset is required when no --run is given")
+            args.dataset = runs.run_dataset(args.run[0])
         config = config_from_args(args)
-        if config.dataset == DEMO_NAME:  # the phantom demo is made on first use, as in the app
-            ensure_demo_dataset()
+        dataset_or_demo(config.dataset)  # the phantom demo is made on first use, as in the app
         result = run_comparison(config, progress=_progress_line)
     except (ValueError, OSError, DatasetNotFound) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from medgan import runs
+from medgan.data.phantom import dataset_or_demo
 from medgan.turing import results, store
 from medgan.turing.study import StudySpec, create_study, rater_link
 
@@ -17,7 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="turing_command", required=True)
     create = sub.add_parser("create", help="create a study and print each rater's link")
     create.add_argument("--name", required=True)
-    create.add_argument("--dataset", required=True, help="dataset name or id (real images from its test/val split)")
+    create.add_argument("--dataset", default=None,
+                        help="dataset name or id (real images from its test/val split; default: the run's dataset)")
     create.add_argument("--run", required=True, help="generator run id, or 'demo' for the shipped checkpoint")
     create.add_argument("--real", type=int, required=True, help="number of real images (per class with --per-class)")
     create.add_argument("--synthetic", type=int, required=True, help="number of synthetic images (idem)")
@@ -45,7 +48,8 @@ def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    spec = StudySpec(name=args.name, dataset=args.dataset, run_id=args.run, n_real=args.real,
+    dataset = dataset_or_demo(args.dataset or runs.run_dataset(args.run)).name  # the demo is made on first use
+    spec = StudySpec(name=args.name, dataset=dataset, run_id=args.run, n_real=args.real,
                      n_synthetic=args.synthetic, raters=args.raters.split(","), per_class=args.per_class,
                      seed=args.seed)
     study, raters = create_study(spec)

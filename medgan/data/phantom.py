@@ -95,3 +95,8 @@ def ensure_demo_dataset(n_images: int = 1000) -> DatasetInfo:
                           channels="gray", description=DEMO_DESCRIPTION).dataset
         except ValueError:  # another process registered it first
             return get_dataset(DEMO_NAME)
+
+
+def dataset_or_demo(name: str) -> DatasetInfo:
+    """``get_dataset(name)``, except that the phantom demo is made on first use (as the app does)."""
+    return ensure_demo_dataset() if name == DEMO_NAME else get_dataset(name)

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from medgan import runs
-from medgan.data.store import get_dataset, load_images
+from medgan.data.phantom import dataset_or_demo
+from medgan.data.store import load_images
 from medgan.metrics.distribution import distribution_table
 from medgan.metrics.features import get_extractor, real_features
 from medgan.metrics.memorization import audit
@@ -55,7 +56,7 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     say = progress or (lambda fraction, message: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    info = get_dataset(generator.dataset)
+    info = dataset_or_demo(generator.dataset)
     train = load_images(info, resolution=generator.resolution, split="train")
     heldout = load_images(info, resolution=generator.resolution, split=HELDOUT_SPLITS)
     if len(train) < 6 or len(heldout) < 6:
