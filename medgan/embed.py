@@ -19,7 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from medgan import runs
-from medgan.data.store import get_dataset, load_images
+from medgan.data.store import dataset_of, load_images
 from medgan.metrics.features import get_extractor
 from medgan.metrics.report import sample_labelled
 from medgan.workspace import atomic_write_bytes
@@ -80,7 +80,7 @@ def _real_subset(info: Any, resolution: int, n: int, seed: int):
 def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, features: str = "domain",
                     method: Method = "tsne", seed: int = 0) -> Embedding:
     """Map ``n`` synthetic and ``n_real`` (default ``n``) real images of the generator's dataset."""
-    info = get_dataset(generator.dataset)
+    info = dataset_of(generator.config)  # the version it was trained on
     extractor = get_extractor(features, info, generator.resolution)
     n_real = n if n_real is None else n_real
     key = hashlib.sha1(f"{generator.checkpoint_sha256}|{info.id}|{generator.resolution}|{n}|{n_real}|"

@@ -33,6 +33,8 @@ class RunInfo:
     created: str
     step: int
     total_steps: int
+    dataset_id: str = ""  # the dataset version it was trained on ("" for runs from before versions)
+    has_checkpoint: bool = False  # a checkpoint to sample from, whatever the status (cancelled runs too)
 
 
 def run_dir(run_id: str) -> Path:
@@ -62,6 +64,27 @@ def results_folder(run_id: str) -> Path:
 def new_run_id(arch: str) -> str:
     """A fresh, sortable run id such as ``20260101-120000-dcgan-1a2b3c``."""
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{arch}-{uuid.uuid4().hex[:6]}"
+
+
+def checkpoint_files(run_id: str, config: dict[str, Any] | None = None) -> list[Path]:
+    """The checkpoint file(s) a run samples from: one, or one per class for per-class runs."""
+    folder = run_dir(run_id)
+    if run_id == DEMO_RUN:
+        return [folder / "generator.pt"]
+    config = config if config is not None else json.loads((folder / "config.json").read_text())
+    if config.get("conditional") == "per-class":
+        return [folder / "classes" / c / "checkpoints" / "latest.pt" for c in config.get("class_names", [])]
+    return [folder / "checkpoints" / "latest.pt"]
+
+
+def checkpoint_key(run_id: str) -> str:
+    """A cache key that changes whenever the run's checkpoint(s) are rewritten (path, size, mtime in ns);
+    caches of generators and their samples are keyed by it, so a resumed run is never served stale."""
+    parts = []
+    for path in checkpoint_files(run_id):
+        stat = path.stat() if path.is_file() else None
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{path}:missing")
+    return "|".join(parts)
 
 
 def write_status(folder: Path, status: str, step: int, total_steps: int, **extra: Any) -> None:
@@ -119,6 +142,8 @@ def run_info(run_id: str, job_status: str | None = None) -> RunInfo:
         created=created,
         step=int(state.get("step", 0)),
         total_steps=int(state.get("total_steps", config.get("steps", 0))),
+        dataset_id=config.get("dataset_id", ""),
+        has_checkpoint=all(p.is_file() for p in checkpoint_files(run_id, config)),
     )
 
 

@@ -14,11 +14,13 @@ st.title("Classifier comparison")
 st.caption("Real only, + classic augmentation, + synthetic images, + both: the same folds, the same test images. "
            "Synthetic and augmented images enter training folds only.")
 
-with st.expander("New comparison", expanded=not store.list_jobs(kind="compare")), st.form("clf_form"):
+with st.expander("New comparison", expanded=not store.list_jobs(kind="compare")):
+    dataset = dataset_picker("clf_dataset")
+    run = run_picker("clf_run", "Generator run (class-conditional or per class)", dataset=dataset)
+    form = st.form("clf_form")
+with form:
     left, right = st.columns(2)
     with left:
-        dataset = dataset_picker("clf_dataset")
-        run = run_picker("clf_run", "Generator run (class-conditional or per class)")
         model = st.selectbox("Classifier", SUGGESTED_MODELS, key="clf_model")
         arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="clf_arms")
     with right:

@@ -4,22 +4,23 @@ training image (to spot copies). Click the magnifier under an image to enlarge i
 import numpy as np
 import streamlit as st
 
-from medgan import workspace
+from medgan import runs, workspace
 from medgan.data.imageops import to_pil
-from medgan.data.store import DatasetNotFound, get_dataset
+from medgan.data.store import DatasetNotFound, dataset_of, get_dataset
 from medgan.generate import load_generator
 from medgan.turing.gallery import ClassGallery, class_gallery
 from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
 
 
 @st.cache_resource(show_spinner="Loading the generator...", max_entries=2)
-def _generator(run_id: str, home: str):
+def _generator(run_id: str, home: str, checkpoint: str):
     return load_generator(run_id)
 
 
 @st.cache_data(show_spinner="Sampling and searching nearest training images...", max_entries=32)
-def _gallery(run_id: str, home: str, dataset: str, label: str | None, n: int, seed: int) -> ClassGallery:
-    return class_gallery(_generator(run_id, home), get_dataset(dataset), label, n, seed)
+def _gallery(run_id: str, home: str, checkpoint: str, dataset_id: str, label: str | None, n: int,
+             seed: int) -> ClassGallery:
+    return class_gallery(_generator(run_id, home, checkpoint), get_dataset(dataset_id), label, n, seed)
 
 
 @st.dialog("Enlarged view", width="large")
@@ -63,8 +64,9 @@ seed = int(controls[2].number_input("Seed", 0, 2**31 - 1, 0, key="gallery_seed")
 
 home = str(workspace.home())
 try:
-    generator = _generator(run_id, home)
-    dataset = get_dataset(generator.dataset)
+    checkpoint = runs.checkpoint_key(run_id)  # caches follow the checkpoint, so a resumed run is not stale
+    generator = _generator(run_id, home, checkpoint)
+    dataset = dataset_of(generator.config)
 except (FileNotFoundError, ValueError, DatasetNotFound) as exc:
     st.error(f"Cannot show run {run_id!r}: {exc}")
     st.stop()
@@ -74,4 +76,4 @@ classes = generator.class_names or [None]
 for label in classes:
     if label is not None:
         st.subheader(f"Class: {label}")
-    _show(_gallery(run_id, home, dataset.name, label, n_images, seed), key=f"gallery_{label}")
+    _show(_gallery(run_id, home, checkpoint, dataset.id, label, n_images, seed), key=f"gallery_{label}")

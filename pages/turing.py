@@ -4,8 +4,9 @@ import math
 
 import streamlit as st
 
+from medgan.settings import PUBLIC_BASE_URL, set_setting
 from medgan.turing import charts, results, store
-from medgan.turing.study import StudySpec, create_study, default_base_url
+from medgan.turing.study import StudySpec, create_study, default_base_url, is_local_address
 from medgan.ui.widgets import admin_gate, dataset_picker, run_picker
 
 st.title("Visual Turing test")
@@ -17,9 +18,9 @@ create_tab, studies_tab = st.tabs(["Create a study", "Studies, raters and result
 
 with create_tab:
     info = dataset_picker("turing_dataset", "Dataset (real images from its test/val split)")
+    run_id = run_picker("turing_run", dataset=info)
     with st.form("turing_create"):
         name = st.text_input("Study name", key="turing_name")
-        run_id = run_picker("turing_run")
         real_col, synth_col, seed_col = st.columns(3)
         n_real = real_col.number_input("Real images", 0, 1000, 10, key="turing_n_real")
         n_synthetic = synth_col.number_input("Synthetic images", 0, 1000, 10, key="turing_n_synthetic")
@@ -50,7 +51,14 @@ with studies_tab:
     by_id = {s.id: s for s in studies}
     study = by_id[st.selectbox("Study", list(by_id), key="turing_study",
                                format_func=lambda i: f"{by_id[i].name} ({by_id[i].dataset}, run {by_id[i].run_id})")]
-    base_url = st.text_input("App address used in rater links", default_base_url(), key="turing_base_url")
+    url_col, save_col = st.columns([4, 1], vertical_alignment="bottom")
+    base_url = url_col.text_input("Public address of this app, used in rater links",
+                                  default_base_url(st.context.url), key="turing_base_url")
+    if save_col.button("Save for everyone", key="turing_save_url", help="stored in the workspace settings"):
+        set_setting(PUBLIC_BASE_URL, base_url)
+    if is_local_address(base_url):
+        st.warning(f"{base_url} only opens on this machine: a rater elsewhere cannot follow these links. Enter "
+                   "the address colleagues use to reach this app.", icon=":material/warning:")
     st.dataframe(results.progress_table(study, base_url), hide_index=True,
                  column_config={"link": st.column_config.LinkColumn("link (secret: send to that rater only)")})
     active = [r.name for r in store.list_raters(study.id) if not r.revoked]

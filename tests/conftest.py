@@ -68,3 +68,43 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared development data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def _lab_template(workspace_template) -> Path:
+    """Demo dataset, a second small dataset ``other`` and a run on the demo data cancelled after 3 of 8 steps
+    (so it has a checkpoint but is not done), built once per session."""
+
+    def build() -> None:
+        import numpy as np
+        from PIL import Image
+
+        from medgan.data.ingest import ingest
+        from medgan.data.phantom import ensure_demo_dataset
+        from medgan.train.config import TrainConfig
+        from medgan.train.trainer import create_run, train_run
+        from medgan.workspace import home
+
+        ensure_demo_dataset()
+        src = home().parent / "other-src"
+        for label in ("x", "y"):
+            (src / label).mkdir(parents=True)
+            for i in range(4):
+                Image.fromarray(np.full((16, 16), 30 * i, np.uint8)).save(src / label / f"{i}.png")
+        ingest(src, "other", resolution=32)
+        config = TrainConfig.from_dict({"dataset": "demo-phantom", "arch": "dcgan", "resolution": 32, "batch_size": 8,
+                                        "steps": 8, "width": 8, "z_dim": 16, "ema": False, "sample_every": 2,
+                                        "checkpoint_every": 2, "log_every": 1, "device": "cpu"})
+        run_id = create_run(config)
+        steps = iter(range(100))
+        train_run(run_id, abort_fn=lambda: next(steps) >= 3)
+        (home() / "lab_run_id").write_text(run_id)
+
+    return workspace_template("lab_template", build)
+
+
+@pytest.fixture
+def lab(_lab_template, workspace_home) -> str:
+    """A workspace copied from ``_lab_template``; returns the id of its cancelled run."""
+    shutil.copytree(_lab_template, workspace_home, dirs_exist_ok=True)
+    return (workspace_home / "lab_run_id").read_text()

@@ -11,6 +11,7 @@ class PhantomStandIn:
     """The generator attributes evaluation and embeddings use; draws phantom images of the asked class."""
 
     dataset, class_names = "demo-phantom", ["mass", "normal"]
+    config = {"dataset": "demo-phantom"}
 
     def __init__(self, run_id: str = "demo", step: int = 50, resolution: int = 64, checkpoint_sha256: str = "2" * 64):
         self.run_id, self.step, self.resolution, self.checkpoint_sha256 = run_id, step, resolution, checkpoint_sha256

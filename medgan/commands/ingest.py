@@ -32,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--nifti-axis", type=int, choices=(0, 1, 2), default=2,
                         help="NIfTI slicing axis: 0 sagittal, 1 coronal, 2 axial (default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val/test split")
-    parser.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
+    parser.add_argument("--replace", action="store_true", help="import as the next version of an existing dataset of the same name (older versions and the runs trained on them stay unchanged)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     return parser
 
@@ -59,7 +59,7 @@ def _source(source: str) -> Path:
 def print_summary(result: IngestResult) -> None:
     """Human-readable summary: images, classes with counts, skipped files with reasons."""
     info = result.dataset
-    print(f"Dataset {info.name!r} ({info.id}): {info.n_images} images, {info.channels} channel(s), "
+    print(f"Dataset {info.label!r} ({info.id}): {info.n_images} images, {info.channels} channel(s), "
           f"cached at {info.base_resolution} px")
     for label, count in info.classes.items():
         print(f"  {label}: {count}")

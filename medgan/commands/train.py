@@ -65,7 +65,9 @@ def _config(args: argparse.Namespace):
 def _resume(run_id: str, steps: int | None) -> None:
     from medgan import runs
     from medgan.train.config import load_config, save_config
+    from medgan.train.job import training_data
 
+    training_data(run_id)
     config = load_config(runs.run_dir(run_id))
     if steps:
         config.steps = steps

@@ -57,6 +57,8 @@ class IngestResult:
         return {
             "name": self.dataset.name,
             "id": self.dataset.id,
+            "version": self.dataset.version,
+            "fingerprint": self.dataset.fingerprint,
             "n_images": self.dataset.n_images,
             "classes": self.dataset.classes,
             "channels": self.dataset.channels,
@@ -173,7 +175,7 @@ def ingest(
         (staging / FINGERPRINT_FILE).write_text(key)
         final = workspace.subdir("datasets") / dataset_id
         staging.rename(final)
-        register_dataset(result.dataset, replace=replace)
+        result.dataset = register_dataset(result.dataset, replace=replace)
         return result
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -37,7 +37,7 @@ def fingerprint(source: Path, files: list[Path], labels: str, resolution: int, c
 
 def find_reusable(key: str, resolution: int) -> DatasetInfo | None:
     """A registered dataset imported with fingerprint ``key`` whose base cache is still there."""
-    for info in list_datasets():
+    for info in list_datasets(all_versions=True, archived=True):
         marker = info.folder / FINGERPRINT_FILE
         if (marker.is_file() and marker.read_text() == key and info.base_resolution == resolution
                 and (info.folder / f"cache_{resolution}.npy").is_file()):

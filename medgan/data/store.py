@@ -1,7 +1,13 @@
-"""The dataset registry (SQLite ``datasets`` table) and access to a dataset's manifest and images."""
+"""The dataset registry (SQLite ``datasets`` table) and access to a dataset's manifest and images.
+
+A name can have several versions: re-importing under the same name adds version N+1 and leaves the older
+versions (and the runs trained on them) untouched. Each version records the SHA-256 of its manifest, so a run
+can tell whether the data it names is still the data it trained on.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -16,7 +22,10 @@ from medgan.data.cache import open_cache
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,
-    name TEXT UNIQUE NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    fingerprint TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
     source TEXT NOT NULL,
     created TEXT NOT NULL DEFAULT (datetime('now')),
     n_images INTEGER NOT NULL,
@@ -24,9 +33,11 @@ CREATE TABLE IF NOT EXISTS datasets (
     base_resolution INTEGER NOT NULL,
     classes TEXT NOT NULL,
     n_skipped INTEGER NOT NULL DEFAULT 0,
-    description TEXT NOT NULL DEFAULT ''
+    description TEXT NOT NULL DEFAULT '',
+    UNIQUE (name, version)
 );
 """
+_NEW_COLUMNS = ("version", "fingerprint", "archived")
 
 
 class DatasetNotFound(KeyError):
@@ -47,6 +58,14 @@ class DatasetInfo:
     classes: dict[str, int]
     n_skipped: int
     description: str
+    version: int = 1
+    fingerprint: str = ""  # SHA-256 of manifest.csv, recorded at registration
+    archived: bool = False
+
+    @property
+    def label(self) -> str:
+        """The name, with the version when there is more than one (``busi v2``)."""
+        return self.name if self.version == 1 else f"{self.name} v{self.version}"
 
     @property
     def folder(self) -> Path:
@@ -76,62 +95,153 @@ class ImageSet:
     @property
     def label_ids(self) -> np.ndarray:
         """Labels as integers indexing ``class_names``."""
-        lookup = {name: i for i, name in enumerate(self.class_names)}
-        return np.array([lookup[label] for label in self.labels], dtype=np.int64)
+        return encode_labels(self.labels, self.class_names)
+
+
+def _connect():
+    """A connection with the datasets schema; a database from before versions is migrated first."""
+    conn = db.connect()
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(datasets)")}
+    if columns and not set(_NEW_COLUMNS) <= columns:
+        _migrate(conn, columns)
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _migrate(conn, columns: set[str]) -> None:
+    """Rebuild an old ``datasets`` table (unique names) as version 1 of each name, fingerprints filled in."""
+    keep = ", ".join(sorted(columns - set(_NEW_COLUMNS)))
+    conn.executescript(f"BEGIN IMMEDIATE; ALTER TABLE datasets RENAME TO datasets_old; {SCHEMA}"
+                       f"INSERT INTO datasets ({keep}) SELECT {keep} FROM datasets_old; DROP TABLE datasets_old; COMMIT;")
+    for row in conn.execute("SELECT id FROM datasets").fetchall():
+        manifest = workspace.home() / "datasets" / row["id"] / "manifest.csv"
+        if manifest.is_file():
+            conn.execute("UPDATE datasets SET fingerprint = ? WHERE id = ?", (workspace.file_digest(manifest), row["id"]))
+
+
+def _transaction():
+    """``db.transaction`` on the (migrated) datasets schema."""
+    _connect().close()
+    return db.transaction(SCHEMA)
 
 
 def _info(row) -> DatasetInfo:
     data = dict(row)
     data["classes"] = json.loads(data["classes"])
+    data["archived"] = bool(data["archived"])
     return DatasetInfo(**data)
 
 
-def list_datasets() -> list[DatasetInfo]:
-    """All datasets, newest first."""
-    conn = db.connect(SCHEMA)
+def _rows(sql: str, args: tuple = ()) -> list[DatasetInfo]:
+    conn = _connect()
     try:
-        rows = conn.execute("SELECT * FROM datasets ORDER BY created DESC, name").fetchall()
+        return [_info(r) for r in conn.execute(sql, args).fetchall()]
     finally:
         conn.close()
-    return [_info(r) for r in rows]
+
+
+def list_datasets(all_versions: bool = False, archived: bool = False) -> list[DatasetInfo]:
+    """Datasets, newest first: the latest version of each name (every version with ``all_versions``);
+    archived ones only when ``archived`` is True."""
+    rows = _rows("SELECT * FROM datasets ORDER BY created DESC, name, version DESC")
+    rows = [r for r in rows if archived or not r.archived]
+    if all_versions:
+        return rows
+    latest: dict[str, DatasetInfo] = {}
+    for info in rows:
+        if info.name not in latest or info.version > latest[info.name].version:
+            latest[info.name] = info
+    return [r for r in rows if latest[r.name] is r]
 
 
 def get_dataset(name_or_id: str) -> DatasetInfo:
-    """Look a dataset up by name or id; raises :class:`DatasetNotFound`."""
-    conn = db.connect(SCHEMA)
-    try:
-        row = conn.execute("SELECT * FROM datasets WHERE name = ? OR id = ?", (name_or_id, name_or_id)).fetchone()
-    finally:
-        conn.close()
-    if row is None:
+    """A dataset version by id, or the latest (not archived, when one is not) version of a name;
+    raises :class:`DatasetNotFound`."""
+    rows = _rows("SELECT * FROM datasets WHERE id = ? OR name = ? ORDER BY archived, version DESC",
+                 (name_or_id, name_or_id))
+    exact = [r for r in rows if r.id == name_or_id]
+    if not rows:
         raise DatasetNotFound(f"no dataset named {name_or_id!r}")
-    return _info(row)
+    return exact[0] if exact else rows[0]
 
 
-def register_dataset(info: DatasetInfo, replace: bool = False) -> None:
-    """Insert a dataset row; with ``replace`` the older dataset of that name is removed in the same step."""
-    with db.transaction(SCHEMA) as conn:
-        old = conn.execute("SELECT id FROM datasets WHERE name = ?", (info.name,)).fetchone()
-        if old is not None:
-            if not replace:
-                raise ValueError(f"a dataset named {info.name!r} already exists; choose another name")
-            conn.execute("DELETE FROM datasets WHERE id = ?", (old["id"],))
+def dataset_version(name: str, dataset_id: str = "", fingerprint: str = "") -> DatasetInfo:
+    """The exact data a run was made from: version ``dataset_id`` when recorded (old runs: the latest of
+    ``name``); raises :class:`DatasetNotFound` when that version is gone or its manifest changed."""
+    if not dataset_id:
+        return get_dataset(name)
+    rows = _rows("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
+    if not rows or not (rows[0].folder / "manifest.csv").is_file():
+        raise DatasetNotFound(f"the data this run was trained on ({name!r}, version id {dataset_id}) was deleted; "
+                              "its checkpoints can still be sampled, but it cannot be trained further or evaluated "
+                              "against that data")
+    info = rows[0]
+    if fingerprint and workspace.file_digest(info.folder / "manifest.csv") != fingerprint:
+        raise DatasetNotFound(f"dataset {info.label!r} (id {dataset_id}) no longer matches the manifest this run "
+                              f"recorded (SHA-256 {fingerprint[:12]}...); refusing to use changed data")
+    return info
+
+
+def dataset_of(config: dict) -> DatasetInfo:
+    """The dataset version recorded in a run's config (``config.json`` as a dict)."""
+    return dataset_version(config["dataset"], config.get("dataset_id", ""), config.get("dataset_fingerprint", ""))
+
+
+def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
+    """Insert a dataset row (fingerprint from its manifest.csv); the registered row is returned.
+
+    When the name is taken, ``replace`` adds the next version of it (older versions stay, unchanged);
+    without it a :class:`ValueError` asks for another name."""
+    manifest = info.folder / "manifest.csv"
+    fingerprint = workspace.file_digest(manifest) if manifest.is_file() else ""
+    with _transaction() as conn:
+        top = conn.execute("SELECT MAX(version) FROM datasets WHERE name = ?", (info.name,)).fetchone()[0]
+        if top is not None and not replace:
+            raise ValueError(f"a dataset named {info.name!r} already exists (version {top}); choose another name "
+                             "or import it as a new version")
+        info = dataclasses.replace(info, version=(top or 0) + 1, fingerprint=fingerprint, archived=False)
         conn.execute(
-            "INSERT INTO datasets (id, name, source, created, n_images, channels, base_resolution, classes,"
-            " n_skipped, description) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (info.id, info.name, info.source, info.created, info.n_images, info.channels, info.base_resolution,
-             json.dumps(info.classes), info.n_skipped, info.description),
+            "INSERT INTO datasets (id, name, version, fingerprint, source, created, n_images, channels,"
+            " base_resolution, classes, n_skipped, description) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (info.id, info.name, info.version, info.fingerprint, info.source, info.created, info.n_images,
+             info.channels, info.base_resolution, json.dumps(info.classes), info.n_skipped, info.description),
         )
-    if old is not None and old["id"] != info.id:
-        shutil.rmtree(workspace.home() / "datasets" / old["id"], ignore_errors=True)
+    return info
+
+
+def set_archived(dataset_id: str, archived: bool = True) -> None:
+    """Hide a dataset version from pickers (or show it again); its files stay, runs keep using it."""
+    with _transaction() as conn:
+        conn.execute("UPDATE datasets SET archived = ? WHERE id = ?", (int(archived), dataset_id))
+
+
+def rename_dataset(dataset_id: str, new_name: str) -> DatasetInfo:
+    """Give one dataset version a new name (as that name's next version); runs keep its id, so nothing moves."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValueError("a dataset needs a name")
+    with _transaction() as conn:
+        top = conn.execute("SELECT MAX(version) FROM datasets WHERE name = ?", (new_name,)).fetchone()[0]
+        conn.execute("UPDATE datasets SET name = ?, version = ? WHERE id = ?", (new_name, (top or 0) + 1, dataset_id))
+    return get_dataset(dataset_id)
 
 
 def delete_dataset(name_or_id: str) -> None:
-    """Remove a dataset's row and folder."""
+    """Remove one dataset version's row and folder (by id, or the latest version of a name)."""
     info = get_dataset(name_or_id)
-    with db.transaction(SCHEMA) as conn:
+    with _transaction() as conn:
         conn.execute("DELETE FROM datasets WHERE id = ?", (info.id,))
     shutil.rmtree(info.folder, ignore_errors=True)
+
+
+def encode_labels(labels: np.ndarray, class_names: list[str]) -> np.ndarray:
+    """Labels as indices into ``class_names``; a label not among them is an error, never class 0."""
+    lookup = {name: i for i, name in enumerate(class_names)}
+    unknown = sorted(set(map(str, labels)) - set(lookup))
+    if unknown:
+        raise ValueError(f"labels {', '.join(map(repr, unknown[:5]))} are not among the classes "
+                         f"{', '.join(class_names)}; the data no longer matches the model")
+    return np.array([lookup[label] for label in labels], dtype=np.int64)
 
 
 def load_manifest(info: DatasetInfo) -> pd.DataFrame:

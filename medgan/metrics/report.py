@@ -19,7 +19,7 @@ import numpy as np
 
 from medgan import runs
 from medgan.data.phantom import dataset_or_demo
-from medgan.data.store import load_images
+from medgan.data.store import dataset_of, load_images
 from medgan.metrics.distribution import distribution_table
 from medgan.metrics.features import get_extractor, real_features
 from medgan.metrics.memorization import audit
@@ -56,7 +56,8 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     say = progress or (lambda fraction, message: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    info = dataset_or_demo(generator.dataset)
+    dataset_or_demo(generator.dataset)  # the phantom demo is made on first use
+    info = dataset_of(generator.config)  # the version it was trained on
     train = load_images(info, resolution=generator.resolution, split="train")
     heldout = load_images(info, resolution=generator.resolution, split=HELDOUT_SPLITS)
     if len(train) < 6 or len(heldout) < 6:

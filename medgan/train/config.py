@@ -62,6 +62,8 @@ class TrainConfig:
     amp: bool = True
     split: str | None = "train"
     only_class: str | None = None
+    dataset_id: str = ""  # the exact dataset version trained on, with its manifest's SHA-256 (set by create_run)
+    dataset_fingerprint: str = ""
 
     def __post_init__(self) -> None:
         self.conditional = Conditioning(self.conditional).value

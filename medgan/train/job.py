@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from medgan import runs
+from medgan.data.store import DatasetInfo, DatasetNotFound, dataset_version
 from medgan.jobs import store
 from medgan.jobs.context import JobContext
-from medgan.train.config import TrainConfig
+from medgan.train.config import TrainConfig, load_config
 from medgan.train.trainer import create_run, train_run
 
 
@@ -44,8 +46,19 @@ def cancel_run(run_id: str) -> bool:
     return True
 
 
+def training_data(run_id: str) -> DatasetInfo:
+    """The dataset version a run trains on; ``ValueError`` saying why when it was deleted or has changed."""
+    config = load_config(runs.run_dir(run_id))
+    try:
+        return dataset_version(config.dataset, config.dataset_id, config.dataset_fingerprint)
+    except DatasetNotFound as exc:
+        raise ValueError(f"run {run_id} cannot resume: {exc.args[0]}") from exc
+
+
 def resume_run(run_id: str, launch: bool = True) -> str:
-    """Continue an unfinished run in the background from its latest checkpoint; returns the job id."""
+    """Continue an unfinished run in the background from its latest checkpoint (refused when its data is
+    gone); returns the job id."""
+    training_data(run_id)
     job = job_for_run(run_id)
     if job is not None and job.status in store.ACTIVE:
         raise ValueError(f"run {run_id} is already {job.status}")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from medgan import runs, workspace
-from medgan.data.store import get_dataset, load_images
+from medgan.data.store import dataset_version, encode_labels, get_dataset, load_images
 from medgan.generate import image_grid, model_config
 from medgan.jobs.store import now_iso
 from medgan.models.registry import build_models, preset, validate
@@ -91,12 +91,13 @@ class Trainer:
 
     def _batches(self) -> BatchSource:
         cfg = self.config
-        images = load_images(get_dataset(cfg.dataset), cfg.resolution, split=cfg.split)
+        info = dataset_version(cfg.dataset, cfg.dataset_id, cfg.dataset_fingerprint)
+        images = load_images(info, cfg.resolution, split=cfg.split)
         rows = np.ones(len(images), dtype=bool)
         if cfg.only_class is not None:
             rows = images.labels == cfg.only_class
-        lookup = {name: i for i, name in enumerate(cfg.class_names)}
-        label_ids = np.array([lookup.get(lab, 0) for lab in images.labels[rows]], dtype=np.int64)
+        label_ids = (encode_labels(images.labels[rows], cfg.class_names) if cfg.n_classes
+                     else np.zeros(int(rows.sum()), dtype=np.int64))
         return BatchSource(
             np.asarray(images.images[rows]),
             label_ids,
@@ -285,6 +286,7 @@ def create_run(config: TrainConfig, run_id: str | None = None) -> str:
     """A new run folder holding config.json (channels and classes filled from the dataset); its id."""
     info = get_dataset(config.dataset)
     config.channels = info.channels
+    config.dataset, config.dataset_id, config.dataset_fingerprint = info.name, info.id, info.fingerprint
     if config.conditional != Conditioning.NONE:
         if not info.labelled:
             raise ValueError(f"dataset {info.name!r} has no labels (one class): choose conditioning 'none'")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -61,9 +63,28 @@ class _Item:
     origin: str
 
 
-def default_base_url() -> str:
-    """Address of the app for rater links: ``MEDGAN_BASE_URL`` or ``http://localhost:8501``."""
-    return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+def default_base_url(server_url: str | None = None) -> str:
+    """Address of the app for rater links, first found of: the workspace setting, ``MEDGAN_BASE_URL``, the
+    address this server was reached at (``server_url``; when that is local, this machine's host name with
+    its port), ``http://localhost:8501``."""
+    from medgan.settings import PUBLIC_BASE_URL, get_setting
+
+    configured = get_setting(PUBLIC_BASE_URL) or os.environ.get(BASE_URL_ENV)
+    if configured:
+        return configured
+    if not server_url:
+        return DEFAULT_BASE_URL
+    parts = urlsplit(server_url)
+    if is_local_address(server_url):
+        return f"{parts.scheme}://{socket.getfqdn()}" + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_local_address(url: str) -> bool:
+    """True when ``url``'s host only reaches this machine (localhost, 127.x, ::1, 0.0.0.0): a colleague's
+    browser cannot open such a link."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.") or host.endswith(".localhost")
 
 
 def rater_link(token: str, base_url: str | None = None) -> str:

@@ -29,7 +29,8 @@ def dataset_picker(key: str, label: str = "Dataset") -> DatasetInfo:
     default = st.session_state.get("active_dataset")
     index = names.index(default) if default in names else 0
     choice = st.selectbox(label, names, index=index, key=key,
-                          format_func=lambda n: f"{n} ({next(d.n_images for d in datasets if d.name == n)} images)")
+                          format_func=lambda n: "{0.label} ({0.n_images} images)".format(
+                              next(d for d in datasets if d.name == n)))
     st.session_state["active_dataset"] = choice
     return next(d for d in datasets if d.name == choice)
 
@@ -56,10 +57,34 @@ def admin_gate(key: str) -> None:
     st.rerun()
 
 
-def run_picker(key: str, label: str = "Generator run") -> str:
-    """A select box over generator runs that can be sampled: the shipped ``demo`` and finished runs."""
+def _run_label(run) -> str:
+    return f"{run.id} ({run.arch}, {run.dataset}, {run.status}, step {run.step}/{run.total_steps})"
+
+
+def run_picker(key: str, label: str = "Generator run", dataset: DatasetInfo | None = None) -> str:
+    """A select box over generator runs that can be sampled: the shipped ``demo`` and every run with a
+    checkpoint, whatever its status (a cancelled or interrupted run's checkpoint is as good as a finished one's).
+
+    With ``dataset``, only runs trained on it are offered; runs of other datasets need a toggle and bring a
+    loud warning, as does a run trained on an older version of the dataset.
+    """
+    from medgan.data.phantom import DEMO_NAME
     from medgan.runs import DEMO_RUN, list_runs
 
-    runs = {run.id: run for run in list_runs() if run.status == "done"}
-    return st.selectbox(label, [DEMO_RUN, *runs], key=key, format_func=lambda r: (
-        "demo (shipped checkpoint)" if r == DEMO_RUN else f"{r} ({runs[r].arch}, {runs[r].dataset})"))
+    runs = {run.id: run for run in list_runs() if run.has_checkpoint}
+    options = [DEMO_RUN, *runs]
+    if dataset is not None:
+        same = [r for r in runs if runs[r].dataset == dataset.name] + ([DEMO_RUN] if dataset.name == DEMO_NAME else [])
+        others = len(options) - len(same)
+        if not (others and st.toggle(f"Also show runs trained on other datasets ({others})", key=f"{key}_all")):
+            options = same or options
+    choice = st.selectbox(label, options, key=key, format_func=lambda r: (
+        "demo (shipped checkpoint)" if r == DEMO_RUN else _run_label(runs[r])))
+    trained_on = DEMO_NAME if choice == DEMO_RUN else runs[choice].dataset if choice else None
+    if dataset is not None and choice and trained_on != dataset.name:
+        st.warning(f"Run {choice} was trained on {trained_on!r}, not on {dataset.name!r}: its images do not "
+                   "belong with this dataset's real images.", icon=":material/warning:")
+    elif dataset is not None and choice in runs and runs[choice].dataset_id not in ("", dataset.id):
+        st.warning(f"Run {choice} was trained on an older version of {dataset.name!r} than {dataset.label}.",
+                   icon=":material/warning:")
+    return choice

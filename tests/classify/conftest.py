@@ -24,7 +24,7 @@ class PhantomGenerator:
                  dataset: str = "", split: str | None = "train") -> None:
         self.run_id, self.class_names, self.channels, self.resolution = run_id, list(class_names), 1, 64
         self.arch, self.step, self.dataset, self.conditional = "phantom", 0, dataset, True
-        self.config = {"split": split}
+        self.config = {"split": split, "dataset": dataset}
         self.checkpoint_sha256 = "0" * 64
         self.value = value
 

@@ -37,6 +37,7 @@ class PhantomGenerator:
     class_names: list[str] = field(default_factory=lambda: ["mass", "normal"])
     dataset: str = "demo-phantom"
     checkpoint_sha256: str = "0" * 64
+    config: dict = field(default_factory=lambda: {"dataset": "demo-phantom"})
     planted: dict[int, np.ndarray] = field(default_factory=dict)  # sample index -> image to return there
 
     def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray:

@@ -49,6 +49,17 @@ def test_studies_tab_lists_links_and_progress(owner_study, monkeypatch):
     assert table["link"].tolist() == [f"https://studio.example.org/?rater={r.token}" for r in raters]
 
 
+def test_a_local_rater_address_is_warned_and_a_saved_one_is_used(owner_study, monkeypatch):
+    monkeypatch.setenv("MEDGAN_BASE_URL", "http://localhost:8501")
+    at = _page()
+    assert not at.exception and "only opens on this machine" in at.warning[0].value
+    at.text_input(key="turing_base_url").input("https://lab.example.org").run()
+    at.button(key="turing_save_url").click().run()
+    monkeypatch.delenv("MEDGAN_BASE_URL")
+    at = _page()
+    assert not at.warning and at.dataframe[0].value["link"][0].startswith("https://lab.example.org/?rater=")
+
+
 def test_revoke_from_the_page(owner_study):
     s, _ = owner_study
     at = _page()

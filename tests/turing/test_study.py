@@ -97,3 +97,22 @@ def test_unconditional_generator_cannot_do_per_class(demo_dataset, fake_generato
 
 def test_rater_link():
     assert rater_link("abc", "https://studio.example.org/") == "https://studio.example.org/?rater=abc"
+
+
+def test_base_url_from_setting_then_env_then_the_servers_address(monkeypatch):
+    import socket
+
+    from medgan.settings import PUBLIC_BASE_URL, set_setting
+    from medgan.turing.study import default_base_url, is_local_address
+
+    monkeypatch.delenv("MEDGAN_BASE_URL", raising=False)
+    assert default_base_url("http://10.1.2.3:8502/turing") == "http://10.1.2.3:8502"
+    assert default_base_url("http://localhost:8765/turing") == f"http://{socket.getfqdn()}:8765"
+    monkeypatch.setenv("MEDGAN_BASE_URL", "https://env.example.org")
+    assert default_base_url("http://10.1.2.3:8502/") == "https://env.example.org"
+    set_setting(PUBLIC_BASE_URL, "https://lab.example.org/studio")
+    assert default_base_url("http://10.1.2.3:8502/") == "https://lab.example.org/studio"
+    set_setting(PUBLIC_BASE_URL, "")
+    assert default_base_url() == "https://env.example.org"
+    assert [is_local_address(u) for u in ("http://localhost:8501", "http://127.0.1.1:80", "http://[::1]:8501",
+                                          "http://0.0.0.0:8501", "https://lab.example.org")] == [True] * 4 + [False]
