@@ -1,7 +1,10 @@
-"""Loading a trained generator (a run's latest checkpoint, or the shipped ``demo``) and sampling images.
+"""Loading a trained generator (a run's best or latest checkpoint, or the shipped ``demo``) and sampling images.
 
 ``load_generator(run_id).sample(n, label=..., seed=...)`` returns uint8 ``(n, C, R, R)``; the same seed
-gives the same images. Checkpoints are opened with ``weights_only=True`` (no code runs).
+gives the same images. ``run_id`` may be a generator reference (:func:`medgan.runs.parse_ref`):
+``RUN_ID`` or ``RUN_ID@best`` reads ``checkpoints/best.pt`` (lowest tracked FID; ``latest.pt`` when the run
+has no tracked best), ``RUN_ID@latest`` reads ``checkpoints/latest.pt``. Checkpoints are opened with
+``weights_only=True`` (no code runs).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from torch import nn
 from medgan import runs
 from medgan.models.registry import ModelConfig, build_models
 from medgan.train.batches import to_uint8
-from medgan.train.checkpoint import LATEST, load_checkpoint
+from medgan.train.checkpoint import BEST, load_checkpoint
 from medgan.train.config import Conditioning, TrainConfig
 from medgan.workspace import file_digest
 
@@ -52,10 +55,9 @@ def generator_state(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
     return checkpoint.get("ema") or checkpoint["G"]
 
 
-def checkpoint_file(run_id: str) -> Path:
-    """Path of the file ``load_generator`` reads for a (non per-class) run."""
-    folder = runs.run_dir(run_id)
-    return folder / DEMO_FILE if run_id == runs.DEMO_RUN else folder / "checkpoints" / LATEST
+def checkpoint_file(ref: str) -> Path:
+    """Path of the file ``load_generator`` reads for a (non per-class) run or generator reference."""
+    return runs.checkpoint_files(ref)[0]
 
 
 @dataclass
@@ -75,6 +77,7 @@ class LoadedGenerator:
     checkpoint_sha256: str
     _nets: dict[str | None, nn.Module] = field(default_factory=dict, repr=False)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"), repr=False)
+    checkpoint: str = "latest"  # the file read: best (lowest tracked FID) or latest
 
     def _labels_for(self, n: int, label: str | None) -> list[str | None]:
         if not self.class_names:
@@ -128,16 +131,16 @@ def _pick_device(device: str) -> torch.device:
 
 
 def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
-    """The generator of run ``run_id`` (its latest checkpoint) or of ``"demo"`` (the shipped one)."""
+    """The generator of run ``run_id`` (``RUN_ID[@best|latest]``, best by default) or of ``"demo"``."""
+    run_id, checkpoint = runs.parse_ref(run_id)
     folder = runs.run_dir(run_id)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no run {run_id!r}")
     config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
     dev = _pick_device(device)
-    if config.conditional == Conditioning.PER_CLASS:
-        paths = {name: folder / "classes" / name / "checkpoints" / LATEST for name in config.class_names}
-    else:
-        paths = {None: checkpoint_file(run_id)}
+    files = runs.checkpoint_files(runs.generator_ref(run_id, checkpoint), config.to_dict())
+    per_class = config.conditional == Conditioning.PER_CLASS
+    paths = dict(zip(config.class_names if per_class else [None], files, strict=True))
     nets, hashes, step = {}, [], 0
     for name, path in paths.items():
         ckpt = load_checkpoint(path)
@@ -161,6 +164,7 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
         checkpoint_sha256=sha,
         _nets=nets,
         device=dev,
+        checkpoint="best" if all(p.name == BEST for p in paths.values()) else "latest",
     )
 
 

@@ -18,6 +18,7 @@ from medgan import workspace
 DEMO_RUN = "demo"
 DEMO_DIR = workspace.REPO_ROOT / "checkpoints" / "demo"
 STATUS_FILE = "status.json"
+CHECKPOINTS = ("best", "latest")  # best: lowest FID tracked while training (medgan.train.tracking)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,26 @@ class RunInfo:
     has_checkpoint: bool = False  # a checkpoint to sample from, whatever the status (cancelled runs too)
 
 
+def parse_ref(ref: str) -> tuple[str, str]:
+    """A generator reference ``RUN_ID`` or ``RUN_ID@best|latest`` -> (run id, checkpoint); bare means best."""
+    run_id, _, checkpoint = ref.partition("@")
+    checkpoint = checkpoint or CHECKPOINTS[0]
+    if checkpoint not in CHECKPOINTS:
+        raise ValueError(f"{ref!r}: checkpoint must be one of {', '.join(CHECKPOINTS)}, got {checkpoint!r}")
+    return run_id, checkpoint
+
+
+def generator_ref(run_id: str, checkpoint: str = CHECKPOINTS[0]) -> str:
+    """The reference that :func:`parse_ref` reads: the bare id for ``best``, ``RUN_ID@latest`` otherwise."""
+    parse_ref(f"{run_id}@{checkpoint}")  # validates the choice
+    return run_id if checkpoint == CHECKPOINTS[0] else f"{run_id}@{checkpoint}"
+
+
 def run_dir(run_id: str) -> Path:
-    """The run's folder (``workspace/runs/<id>``); for ``demo`` the shipped read-only folder."""
+    """The run's folder (``workspace/runs/<id>``); for ``demo`` the shipped read-only folder.
+
+    ``run_id`` may be a generator reference (``RUN_ID@latest``): the folder is the run's."""
+    run_id = parse_ref(run_id)[0]
     if run_id == DEMO_RUN:
         return DEMO_DIR
     if not run_id or "/" in run_id or "\\" in run_id or run_id.startswith("."):
@@ -56,6 +75,7 @@ def run_dataset(run_id: str) -> str:
 
 def results_folder(run_id: str) -> Path:
     """Where derived results for a run go (evaluation.json, ...): ``workspace/runs/<id>``, also for demo."""
+    run_id = parse_ref(run_id)[0]
     if run_id != DEMO_RUN:
         run_dir(run_id)  # validates the id
     return workspace.subdir("runs", run_id)
@@ -67,14 +87,22 @@ def new_run_id(arch: str) -> str:
 
 
 def checkpoint_files(run_id: str, config: dict[str, Any] | None = None) -> list[Path]:
-    """The checkpoint file(s) a run samples from: one, or one per class for per-class runs."""
+    """The checkpoint file(s) a run or generator reference samples from: one, or one per class for per-class
+    runs; ``best.pt`` for best where the run kept one (lowest tracked FID), else ``latest.pt``."""
+    run_id, checkpoint = parse_ref(run_id)
     folder = run_dir(run_id)
     if run_id == DEMO_RUN:
         return [folder / "generator.pt"]
     config = config if config is not None else json.loads((folder / "config.json").read_text())
+    folders = [folder / "checkpoints"]
     if config.get("conditional") == "per-class":
-        return [folder / "classes" / c / "checkpoints" / "latest.pt" for c in config.get("class_names", [])]
-    return [folder / "checkpoints" / "latest.pt"]
+        folders = [folder / "classes" / c / "checkpoints" for c in config.get("class_names", [])]
+    return [_pick(f, checkpoint) for f in folders]
+
+
+def _pick(folder: Path, checkpoint: str) -> Path:
+    best = folder / "best.pt"
+    return best if checkpoint == "best" and best.is_file() else folder / "latest.pt"
 
 
 def checkpoint_key(run_id: str) -> str:

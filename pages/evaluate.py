@@ -4,16 +4,11 @@ real-vs-real baseline, FID over training steps, and a memorization audit with fl
 import pandas as pd
 import streamlit as st
 
-from medgan import runs, workspace
+from medgan import runs
 from medgan.data.imageops import to_pil
 from medgan.metrics import figures, report
-from medgan.metrics.curve import fid_over_steps
+from medgan.train.monitor import RunWatcher
 from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
-
-
-@st.cache_data(show_spinner="Scoring the snapshot grids...", max_entries=8)
-def _curve(run_id: str, features: str, home: str, created: str) -> dict:
-    return fid_over_steps(run_id, features)
 
 
 def _run(run_id: str, n: int | None, features: str, seed: int) -> None:
@@ -81,9 +76,8 @@ st.dataframe(dist[["metric", "synthetic vs train", "held-out vs train (baseline)
                    "n_heldout", "n_train"]], hide_index=True)
 
 st.subheader("FID over training steps")
-curve = _curve(run_id, results["features"], str(workspace.home()), results["created"])
-st.caption(curve["note"])
-st.plotly_chart(figures.fid_curve(curve, report.fid_history(runs.results_folder(run_id))))
+st.caption("FID tracked while training (fixed noise, against the held-out images) and full evaluations.")
+st.plotly_chart(figures.fid_curve(RunWatcher(run_id).frame(), report.fid_history(runs.results_folder(run_id))))
 
 st.subheader("Memorization audit")
 for space, audit in results["memorization"].items():

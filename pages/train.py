@@ -2,8 +2,16 @@
 
 import streamlit as st
 
+from medgan.metrics.figures import fid_curve
 from medgan.runs import list_runs
-from medgan.train.config import Augment, Conditioning, architectures, gpu_available, preset_overrides
+from medgan.train.config import (
+    TRACK_EVERY,
+    Augment,
+    Conditioning,
+    architectures,
+    gpu_available,
+    preset_overrides,
+)
 from medgan.train.monitor import RunWatcher, format_eta, latest_sample, loss_figure, progress
 from medgan.ui.widgets import dataset_picker
 
@@ -43,6 +51,10 @@ augment = right.selectbox(
 )
 batch_size = left.number_input("Batch size", 4, 512, defaults["batch_size"], key=f"train_batch_{arch}")
 steps = right.number_input("Steps", 10, 1_000_000, defaults["steps"], step=100, key=f"train_steps_{arch}")
+track_every = left.number_input("Track FID every (steps, 0 = off)", 0, 100_000, TRACK_EVERY, step=50,
+                                key="train_track_every", help="256 samples from fixed noise against held-out images")
+track_features = right.selectbox("Tracked FID features", ["domain", "inception"], key="train_track_features",
+                                 help="domain: small CNN trained on this dataset; inception: FID Inception-v3 (slower)")
 ema = st.checkbox("Keep an EMA copy of the generator (samples from it)", value=True, key="train_ema")
 start = st.button("Start training", type="primary", key="train_start")
 
@@ -62,6 +74,8 @@ if start:
             batch_size=int(batch_size),
             steps=int(steps),
             ema=ema,
+            track_every=int(track_every),
+            track_features=track_features,
         )
         job_id, run_id = start_training(config)
     except ValueError as exc:
@@ -110,6 +124,8 @@ def live_view(run_id: str) -> None:
     curves, grid = st.columns([3, 2])
     if len(metrics):
         curves.plotly_chart(loss_figure(metrics), key=f"train_curves_{run_id}")
+        if "fid" in metrics:
+            curves.plotly_chart(fid_curve(metrics), key=f"train_fid_{run_id}")
     else:
         curves.caption("No metrics yet (the first line appears after a few steps).")
     sample = latest_sample(run_id)

@@ -17,6 +17,7 @@ from medgan.classify.arms import ARMS
 from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.experiment import run_comparison
 from medgan.classify.report import new_result_folder, paper_tables, save_result
+from medgan.commands import add_checkpoint_option, run_ref
 from medgan.data.phantom import dataset_or_demo
 from medgan.data.store import DatasetNotFound
 
@@ -43,6 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--dataset", default=None, help="dataset name or id (default: the first run's dataset)")
     parser.add_argument("--run", type=_name_list, default=defaults.runs,
                         help="class-conditional run id, 'demo', or comma-separated runs, one per class")
+    add_checkpoint_option(parser)
     parser.add_argument("--model", default=defaults.model,
                         help=f"small-cnn, resnet10t, resnet18, efficientnet_b0 or any timm name (default {defaults.model})")
     parser.add_argument("--weights", default=None, help="local state-dict file to start from (default: from scratch)")
@@ -64,7 +66,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> CompareConfig:
     """The experiment config the arguments describe."""
-    return CompareConfig(dataset=args.dataset, runs=args.run, model=args.model, weights_path=args.weights,
+    return CompareConfig(dataset=args.dataset, runs=tuple(run_ref(r, args) for r in args.run), model=args.model, weights_path=args.weights,
                          folds=args.folds, synthetic_per_class=args.synthetic_per_class, sizes=args.sizes,
                          epochs=args.epochs, patience=args.patience, resolution=args.resolution, arms=args.arms,
                          positive_class=args.positive_class, seed=args.seed)

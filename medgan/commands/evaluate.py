@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from medgan.commands import add_checkpoint_option, run_ref
 from medgan.metrics.report import evaluate
 
 
@@ -17,6 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "real image, distribution metrics beside the held-out-vs-train baseline, and a memorization "
                     "audit. Results go to the run's results folder as evaluation.json.")
     parser.add_argument("--run", required=True, help="run id, or 'demo' for the shipped generator")
+    add_checkpoint_option(parser)
     parser.add_argument("--n", type=int, default=None,
                         help="synthetic images (default: as many as held-out real images)")
     parser.add_argument("--features", default="domain",
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"evaluate: {fraction:4.0%} {message}", file=sys.stderr, flush=True)
 
     try:
-        results = evaluate(args.run, n=args.n, features=args.features, seed=args.seed, progress=progress)
+        results = evaluate(run_ref(args.run, args), n=args.n, features=args.features, seed=args.seed, progress=progress)
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from medgan.commands import add_checkpoint_option, run_ref
 from medgan.export import FORMATS, export_synthetic
 
 
@@ -20,6 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "DICOM Secondary Capture), manifest.csv and DATASHEET.md. The same seed gives the same bytes.",
     )
     parser.add_argument("--run", required=True, help="run id, or 'demo' for the shipped generator")
+    add_checkpoint_option(parser)
     parser.add_argument("--n", type=int, required=True, help="number of images (per class with --per-class)")
     parser.add_argument(
         "--per-class", action="store_true", help="N images for every class (default: N in total)"
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         out = export_synthetic(
-            args.run,
+            run_ref(args.run, args),
             args.n,
             args.per_class,
             args.format,

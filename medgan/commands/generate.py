@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 
+from medgan.commands import add_checkpoint_option, run_ref
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``generate`` sub-command."""
     parser = subparsers.add_parser("generate", help="write synthetic PNGs from a run (or 'demo')")
     parser.add_argument("--run", required=True, help="run id, or 'demo' for the shipped generator")
+    add_checkpoint_option(parser)
     parser.add_argument("--n", type=int, default=16, help="number of images")
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--class", dest="label", help="class label (conditional and per-class runs)")
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --n must be at least 1", file=sys.stderr)
         return 2
     try:
-        generator = load_generator(args.run)
+        generator = load_generator(run_ref(args.run, args))
         images = generator.sample(args.n, label=args.label, seed=args.seed)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -40,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         "out": str(args.out),
         "class": args.label,
         "seed": args.seed,
+        "checkpoint": generator.checkpoint,
         "checkpoint_sha256": generator.checkpoint_sha256,
     }
     print(json.dumps(summary) if args.json else f"wrote {len(paths)} PNGs to {args.out}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from medgan import runs
+from medgan.commands import add_checkpoint_option, run_ref
 from medgan.data.phantom import dataset_or_demo
 from medgan.turing import results, store
 from medgan.turing.study import StudySpec, create_study, rater_link
@@ -22,6 +23,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     create.add_argument("--dataset", default=None,
                         help="dataset name or id (real images from its test/val split; default: the run's dataset)")
     create.add_argument("--run", required=True, help="generator run id, or 'demo' for the shipped checkpoint")
+    add_checkpoint_option(create)
     create.add_argument("--real", type=int, required=True, help="number of real images (per class with --per-class)")
     create.add_argument("--synthetic", type=int, required=True, help="number of synthetic images (idem)")
     create.add_argument("--per-class", action="store_true", help="counts are per class")
@@ -49,7 +51,7 @@ def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     dataset = dataset_or_demo(args.dataset or runs.run_dataset(args.run)).name  # the demo is made on first use
-    spec = StudySpec(name=args.name, dataset=dataset, run_id=args.run, n_real=args.real,
+    spec = StudySpec(name=args.name, dataset=dataset, run_id=run_ref(args.run, args), n_real=args.real,
                      n_synthetic=args.synthetic, raters=args.raters.split(","), per_class=args.per_class,
                      seed=args.seed)
     study, raters = create_study(spec)

@@ -1,31 +1,39 @@
-"""Plotly figures for the Evaluate and Embeddings pages (built here so the pages stay widget lists)."""
+"""Plotly figures for the Train, Evaluate and Embeddings pages (built here so the pages stay widget lists)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from medgan.embed import Embedding
 
 
-def fid_curve(curve: dict, history: list[dict]) -> go.Figure:
-    """FID of the snapshot grids over steps, the same-size held-out baseline band, and full evaluations."""
+def fid_curve(metrics: pd.DataFrame, history: list[dict] | None = None) -> go.Figure:
+    """FID tracked while training (metrics.jsonl rows with ``fid``, one line per part), its real-vs-real floor
+    as a dashed line, the best step starred, and full evaluations (``history``) as diamonds."""
     fig = go.Figure()
-    points = curve["points"]
-    if points:
-        fig.add_scatter(x=[p["step"] for p in points], y=[p["fid"] for p in points], mode="lines+markers",
-                        name=f"sample grid (n = {points[-1]['n']})")
-    if curve.get("baseline") is not None:
-        mean, sd = curve["baseline"], curve["baseline_sd"] or 0.0
-        fig.add_hrect(y0=mean - sd, y1=mean + sd, fillcolor="grey", opacity=0.2, line_width=0)
-        fig.add_hline(y=mean, line_dash="dash", annotation_text="held-out real, same n (mean +- sd)")
-    for extractor in sorted({h["extractor"] for h in history}):
+    tracked = metrics[metrics["fid"].notna()] if "fid" in metrics else metrics.iloc[:0]
+    for part, rows in tracked.groupby("part", sort=True) if "part" in tracked else []:
+        suffix = f" ({part})" if part else ""
+        last = rows.iloc[-1]
+        fig.add_scatter(x=rows["step"], y=rows["fid"], mode="lines+markers", name=f"FID{suffix}",
+                        text=[f"KID {k:.3g} ± {s:.2g}" for k, s in zip(rows["kid"], rows["kid_std"], strict=True)])
+        best = rows.loc[rows["fid"].idxmin()]
+        fig.add_scatter(x=[best["step"]], y=[best["fid"]], mode="markers", marker={"symbol": "star", "size": 13},
+                        name=f"best{suffix}")
+        fig.add_hline(y=float(last["fid_floor"]), line_dash="dash",
+                      annotation_text=f"real-vs-real floor{suffix} ({int(last['track_n_floor'])} training vs "
+                                      f"{int(last['track_n_reference'])} held-out)")
+    for extractor in sorted({h["extractor"] for h in history or []}):
         rows = [h for h in history if h["extractor"] == extractor]
         fig.add_scatter(x=[h["step"] for h in rows], y=[h["fid"] for h in rows], mode="markers",
                         marker={"size": 11, "symbol": "diamond"}, name=f"evaluation ({extractor})",
                         text=[f"n = {h['n']}, baseline {h['baseline']:.3g}" for h in rows])
-    fig.update_layout(xaxis_title="training step", yaxis_title=f"FID ({curve.get('extractor') or 'features'})",
-                      height=380, margin={"t": 30})
+    extractor = tracked["extractor"].iloc[-1] if len(tracked) else "features"
+    n = f", n = {int(tracked['track_n'].iloc[-1])}" if len(tracked) else ""
+    fig.update_layout(xaxis_title="training step", yaxis_title=f"FID ({extractor}{n})", height=360,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
     return fig
 
 

@@ -20,6 +20,7 @@ from medgan.workspace import temp_path_beside
 
 FORMAT = "medgan-checkpoint/1"
 LATEST = "latest.pt"
+BEST = "best.pt"  # lowest tracked FID (medgan.train.tracking)
 
 
 def capture_rng() -> dict[str, Any]:

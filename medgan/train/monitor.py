@@ -134,9 +134,10 @@ def loss_figure(metrics: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for part, rows in metrics.groupby("part", sort=True) if len(metrics) else []:
         for name in CURVES:
-            if name in rows and rows[name].notna().any() and (name != "ada_p" or rows[name].max() > 0):
+            curve = rows[["step", name]].dropna() if name in rows else rows.iloc[:0]
+            if len(curve) and (name != "ada_p" or curve[name].max() > 0):  # tracked-FID rows have no losses
                 label = f"{name} ({part})" if part else name
-                figure.add_trace(go.Scatter(x=rows["step"], y=rows[name], mode="lines", name=label))
+                figure.add_trace(go.Scatter(x=curve["step"], y=curve[name], mode="lines", name=label))
     figure.update_layout(
         xaxis_title="step (generator updates)",
         yaxis_title="value",

@@ -26,9 +26,10 @@ from medgan.jobs.store import now_iso
 from medgan.models.registry import build_models, preset, validate
 from medgan.train import distributed, losses
 from medgan.train.batches import BatchSource, to_uint8
-from medgan.train.checkpoint import LATEST, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from medgan.train.checkpoint import BEST, LATEST, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from medgan.train.config import Conditioning, TrainConfig, load_config, save_config
 from medgan.train.tools import TrainingTools
+from medgan.train.tracking import MetricTracker
 
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 AbortFn = Callable[[], bool]
@@ -76,6 +77,7 @@ class Trainer:
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.tools = TrainingTools(config, self.G, config.batch_size * self.info.world_size)
+        self.tracker = MetricTracker(config, self.device)
         self.data = self._batches()
         self.step = 0
         self.metrics_path = self.run_dir / "metrics.jsonl"
@@ -213,13 +215,22 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "rng": capture_rng(),
             **self.tools.state(),
+            **self.tracker.state(),
         }
 
-    def save(self) -> Path:
-        """Atomic checkpoint into checkpoints/latest.pt."""
+    def save(self, name: str = LATEST) -> Path:
+        """Atomic checkpoint into checkpoints/latest.pt (or ``name``, e.g. best.pt)."""
         folder = self.run_dir / "checkpoints"
         folder.mkdir(parents=True, exist_ok=True)
-        return save_checkpoint(folder / LATEST, self.state())
+        return save_checkpoint(folder / name, self.state())
+
+    def track(self, elapsed: float) -> dict[str, Any]:
+        """Tracked FID/KID of the sampling generator (a metrics.jsonl row); a new lowest FID is kept as best.pt."""
+        row = self.tracker.measure(self.tools.sampling_generator(self.G), self.step)
+        self._append({**row, "time": round(elapsed, 3)})
+        if row["best"]:
+            self.save(BEST)
+        return row
 
     def load(self, path: Path) -> None:
         """Continue from a checkpoint written by :meth:`save`."""
@@ -230,6 +241,7 @@ class Trainer:
         self.opt_d.load_state_dict(ckpt["opt_d"])
         self.scaler.load_state_dict(ckpt["scaler"])
         self.tools.load(ckpt)
+        self.tracker.load(ckpt)
         restore_rng(ckpt["rng"])
         self.step = int(ckpt["step"])
         if self.info.is_main:
@@ -253,6 +265,9 @@ class Trainer:
             "ada_p": self.tools.ada_p,
             **{k: round(float(v), 6) for k, v in stats.items()},
         }
+        self._append(row)
+
+    def _append(self, row: dict[str, Any]) -> None:
         with open(self.metrics_path, "a") as fh:
             fh.write(json.dumps(row) + "\n")
 
@@ -275,6 +290,8 @@ class Trainer:
                     progress_fn(self.step, cfg.steps, {**stats, "images_per_sec": rate})
             if main and (self.step % cfg.sample_every == 0 or self.step == cfg.steps):
                 self.snapshot()
+            if main and self.tracker.due(self.step, cfg.steps):
+                self.track(time.perf_counter() - started)
             if main and self.step % cfg.checkpoint_every == 0:
                 self.save()
         if main:

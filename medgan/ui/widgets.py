@@ -66,10 +66,12 @@ def run_picker(key: str, label: str = "Generator run", dataset: DatasetInfo | No
     checkpoint, whatever its status (a cancelled or interrupted run's checkpoint is as good as a finished one's).
 
     With ``dataset``, only runs trained on it are offered; runs of other datasets need a toggle and bring a
-    loud warning, as does a run trained on an older version of the dataset.
+    loud warning, as does a run trained on an older version of the dataset. A radio chooses the checkpoint
+    (best: lowest FID tracked while training, the default; latest); the result is the generator reference
+    (``RUN_ID`` or ``RUN_ID@latest``, see :func:`medgan.runs.parse_ref`).
     """
     from medgan.data.phantom import DEMO_NAME
-    from medgan.runs import DEMO_RUN, list_runs
+    from medgan.runs import CHECKPOINTS, DEMO_RUN, generator_ref, list_runs
 
     runs = {run.id: run for run in list_runs() if run.has_checkpoint}
     options = [DEMO_RUN, *runs]
@@ -87,4 +89,7 @@ def run_picker(key: str, label: str = "Generator run", dataset: DatasetInfo | No
     elif dataset is not None and choice in runs and runs[choice].dataset_id not in ("", dataset.id):
         st.warning(f"Run {choice} was trained on an older version of {dataset.name!r} than {dataset.label}.",
                    icon=":material/warning:")
-    return choice
+    checkpoint = st.radio("Checkpoint", CHECKPOINTS, key=f"{key}_checkpoint", horizontal=True,
+                          disabled=choice in (None, DEMO_RUN),
+                          help="best: lowest FID tracked while training; latest: the last saved step")
+    return generator_ref(choice, checkpoint) if choice else choice

@@ -1,9 +1,13 @@
-"""Train page: start a background run from the page, then see its progress, curves and sample grid."""
+"""Train page: start a background run from the page, then see its progress, loss and tracked-FID curves and
+sample grid."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +26,7 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
     at.selectbox(key="train_resolution").set_value(32)
     at.number_input(key="train_batch_dcgan").set_value(4)
     at.number_input(key="train_steps_dcgan").set_value(10)
+    at.number_input(key="train_track_every").set_value(5)
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
     assert "Started run" in at.success[0].value
@@ -34,5 +39,9 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
     assert not at.exception
     assert at.dataframe[0].value["status"].tolist() == ["done"]
     assert "done: step 10/10" in at.get("progress")[0].proto.text
-    assert len(at.get("plotly_chart")) == 1 and len(at.get("image")) == 1
+    assert len(at.get("plotly_chart")) == 2 and len(at.get("image")) == 1  # losses, tracked FID; grid
+    fid_chart = json.loads(at.get("plotly_chart")[1].proto.spec)
+    fid_x = next(t["x"] for t in fid_chart["data"] if t["name"] == "FID")  # plotly's binary array encoding
+    assert np.frombuffer(base64.b64decode(fid_x["bdata"]), dtype=fid_x["dtype"]).tolist() == [5, 10]
+    assert "real-vs-real floor" in fid_chart["layout"]["annotations"][0]["text"]
     assert at.button(key="train_resume").disabled and at.button(key="train_cancel").disabled
