@@ -21,6 +21,7 @@ ARCH_MODULES = (
     "medgan.models.sngan",
     "medgan.models.acgan",
     "medgan.models.progan",
+    "medgan.models.fastgan",
 )
 RESOLUTIONS = (32, 64, 128, 256)
 LOSS_KINDS = ("bce", "wgan-clip", "wgan-gp", "hinge")
@@ -55,7 +56,10 @@ class ArchPreset:
 
     loss: one of ``LOSS_KINDS`` (see :mod:`medgan.train.losses`); optimizer: ``"adam"`` or ``"rmsprop"``;
     n_critic: discriminator steps per generator step; clip: weight-clipping bound (WGAN) or ``None``;
-    gp_weight: gradient-penalty weight (WGAN-GP); description: one line for the UI.
+    gp_weight: gradient-penalty weight (WGAN-GP); r1_gamma, r1_every: R1 penalty weight on real images,
+    applied lazily every ``r1_every`` steps (StyleGAN2; 0 = none); real_losses: the discriminator, called as
+    ``D(x, labels, real_losses=True)`` on real images, returns a third item, a dict of named loss terms to
+    add (FastGAN's reconstruction); description: one line for the UI.
     """
 
     loss: str
@@ -66,6 +70,9 @@ class ArchPreset:
     n_critic: int = 1
     clip: float | None = None
     gp_weight: float = 0.0
+    r1_gamma: float = 0.0
+    r1_every: int = 16
+    real_losses: bool = False
     supports_conditional: bool = True
     requires_conditional: bool = False
     resolutions: tuple[int, ...] = RESOLUTIONS

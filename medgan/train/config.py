@@ -142,6 +142,10 @@ _PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"batch_size": 16, "steps": 2000, "width": 32},
         {"batch_size": 32, "steps": 40000, "width": 128},
     ),
+    "fastgan": (
+        {"batch_size": 16, "steps": 1500, "width": 8, "augment": "diffaugment"},
+        {"batch_size": 16, "steps": 20000, "width": 32, "augment": "diffaugment"},
+    ),
 }
 
 

@@ -8,7 +8,11 @@
 - hinge: hinge loss (Lim & Ye 2017; Miyato et al. 2018, SN-GAN).
 
 When the discriminator returns class logits (AC-GAN), both losses add the auxiliary cross-entropy on the
-true class (Odena et al. 2017). ``augment`` (DiffAugment or ADA) is applied to every image the
+true class (Odena et al. 2017). Two optional discriminator terms on real images, set by the architecture's
+preset: the R1 penalty ||grad_x D(x)||^2 (Mescheder et al. 2018), applied lazily every N steps with its
+weight scaled by N (StyleGAN2, Karras et al. 2020; see :func:`lazy_r1_weight`), and loss terms the
+discriminator computes itself when called with ``real_losses=True`` (FastGAN's reconstruction).
+``augment`` (DiffAugment or ADA) is applied to every image the
 discriminator sees, real and fake, in both losses.
 """
 
@@ -93,10 +97,34 @@ def gradient_penalty(
         return (grad.reshape(grad.shape[0], -1).norm(2, dim=1) - 1.0).square().mean()
 
 
+def r1_penalty(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """E[||grad_x D(x)||^2] for ``images`` (which require grad) and their ``logits``; differentiable."""
+    (grad,) = torch.autograd.grad(logits.float().sum(), images, create_graph=True)
+    return grad.float().square().sum(dim=(1, 2, 3)).mean()
+
+
+def lazy_r1_weight(gamma: float, every: int, step: int) -> float:
+    """Weight of the R1 term at ``step``: ``gamma / 2 * every`` on every ``every``-th step, else 0."""
+    return gamma / 2 * every if gamma and step % every == 0 else 0.0
+
+
 def _aux_loss(class_logits: torch.Tensor | None, labels: torch.Tensor | None) -> torch.Tensor | None:
     if class_logits is None or labels is None:
         return None
     return F.cross_entropy(class_logits.float(), labels)
+
+
+def _real_pass(
+    D: Discriminator, real_in: torch.Tensor, labels: torch.Tensor | None, r1_weight: float, real_losses: bool
+) -> tuple[torch.Tensor, torch.Tensor | None, dict[str, tuple[float, torch.Tensor]]]:
+    """D on the real batch: logits, class logits and the extra real-image terms as ``{name: (weight, term)}``."""
+    if r1_weight:
+        real_in = real_in.detach().requires_grad_(True)
+    out = D(real_in, labels, real_losses=True) if real_losses else D(real_in, labels)
+    terms = {name: (1.0, term) for name, term in out[2].items()} if real_losses else {}
+    if r1_weight:
+        terms["r1"] = (r1_weight, r1_penalty(out[0], real_in))
+    return out[0], out[1], terms
 
 
 def discriminator_loss(
@@ -108,15 +136,20 @@ def discriminator_loss(
     aux_weight: float = 1.0,
     gp_weight: float = 10.0,
     augment: Augment | None = None,
+    r1_weight: float = 0.0,
+    real_losses: bool = False,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Discriminator loss on a real and a fake batch (``fake`` is detached here) with the same ``labels``.
 
+    ``r1_weight`` > 0 adds that times the R1 penalty on the (augmented) real batch; ``real_losses`` adds
+    the terms ``D(real, labels, real_losses=True)`` returns as its third item.
     Returns the loss and stats: ``loss_d``, ``d_real`` and ``d_fake`` (mean logits), ``d_real_sign``
-    (E[sign D(real)], ADA's overfitting measure), and ``gp`` / ``aux_d`` when they apply.
+    (E[sign D(real)], ADA's overfitting measure), and ``gp`` / ``aux_d`` / ``r1`` / the discriminator's
+    own terms when they apply.
     """
     spec = loss_kind(kind)
     real_in, fake_in = (real, fake.detach()) if augment is None else (augment(real), augment(fake.detach()))
-    real_logits, real_cls = D(real_in, labels)
+    real_logits, real_cls, real_terms = _real_pass(D, real_in, labels, r1_weight, real_losses)
     fake_logits, fake_cls = D(fake_in, labels)
     loss = spec.d_loss(real_logits.float(), fake_logits.float())
     stats = {
@@ -124,6 +157,9 @@ def discriminator_loss(
         "d_fake": fake_logits.detach().float().mean().item(),
         "d_real_sign": real_logits.detach().sign().float().mean().item(),
     }
+    for name, (weight, term) in real_terms.items():
+        loss = loss + weight * term
+        stats[name] = term.item()
     aux_real, aux_fake = _aux_loss(real_cls, labels), _aux_loss(fake_cls, labels)
     if aux_real is not None and aux_fake is not None:
         loss = loss + aux_weight * (aux_real + aux_fake)

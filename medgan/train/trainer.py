@@ -142,6 +142,8 @@ class Trainer:
                 labels,
                 gp_weight=self.preset.gp_weight or 10.0,
                 augment=self.tools.augment,
+                r1_weight=losses.lazy_r1_weight(self.preset.r1_gamma, self.preset.r1_every, self.step),
+                real_losses=self.preset.real_losses,
             )
         self._backward(loss, self.opt_d)
         losses.after_d_step(self.preset.loss, self.D, self.preset.clip)

@@ -11,7 +11,7 @@ from medgan.train.diffaugment import DiffAugment
 from medgan.train.losses import after_d_step, discriminator_loss, generator_loss
 
 torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
-ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan"]
+ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan", "fastgan"]
 
 # (arch, resolution, channels, n_classes)
 CASES = [
@@ -27,6 +27,9 @@ CASES = [
     ("wgan-gp", 128, 1, 0),
     ("progan", 128, 1, 0),
     ("dcgan", 256, 3, 0),
+    ("fastgan", 64, 3, 2),
+    ("fastgan", 128, 1, 0),
+    ("fastgan", 256, 1, 0),
 ]
 
 

@@ -14,6 +14,8 @@ from medgan.train.losses import (
     discriminator_loss,
     generator_loss,
     gradient_penalty,
+    lazy_r1_weight,
+    r1_penalty,
 )
 
 torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
@@ -58,6 +60,24 @@ def test_gradient_penalty_is_positive_and_exact_for_a_linear_critic():
     assert stats["gp"] > 0 and torch.isfinite(loss)
     loss.backward()
     assert all(p.grad is not None for p in D.parameters())
+
+
+def test_lazy_r1_is_exact_for_a_linear_critic_and_only_on_every_nth_step():
+    real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+    x = real.clone().requires_grad_(True)
+    # grad of a * mean(x) is a / 16 per pixel: squared norm 16 * (a / 16)^2 = a^2 / 16
+    assert r1_penalty(FixedD(2.0)(x)[0], x).item() == pytest.approx(0.25, rel=1e-5)
+    assert [lazy_r1_weight(0.5, 4, step) for step in range(5)] == [1.0, 0.0, 0.0, 0.0, 1.0]
+    assert lazy_r1_weight(0.0, 4, 0) == 0.0
+    D = FixedD(2.0)
+    plain, stats = discriminator_loss("bce", D, real, fake, None)
+    regularised, stats_r1 = discriminator_loss("bce", D, real, fake, None, r1_weight=3.0)
+    assert "r1" not in stats and stats_r1["r1"] == pytest.approx(0.25, rel=1e-5)
+    assert (regularised - plain).item() == pytest.approx(0.75, rel=1e-5)
+    regularised.backward()  # the penalty is differentiable in D's weights: d(3 * a^2 / 16)/da adds 0.75
+    D_plain = FixedD(2.0)
+    discriminator_loss("bce", D_plain, real, fake, None)[0].backward()
+    assert (D.a.grad - D_plain.a.grad).item() == pytest.approx(0.75, rel=1e-4)
 
 
 def test_weight_clipping_bounds_wgan_weights_only_for_wgan_clip():

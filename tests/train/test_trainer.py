@@ -21,6 +21,7 @@ CASES = {
     "sngan": {"augment": "ada"},
     "acgan": {"conditional": "conditional", "ema": True},
     "progan": {"steps": 6, "ema": True, "grow_steps": 4},
+    "fastgan": {"augment": "diffaugment", "ema": True},
 }
 
 
