@@ -20,6 +20,7 @@ else:
             st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
             st.Page("pages/classifier.py", title="Classifier", icon=":material/fact_check:"),
             st.Page("pages/export.py", title="Export", icon=":material/archive:"),
+            st.Page("pages/jobs.py", title="Jobs", icon=":material/pending_actions:"),
         ]
     )
 page.run()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +38,7 @@ class Embedding:
     method: str
     extractor: str
     cached: bool
+    path: str = ""  # the .npz it is cached in
 
 
 def project(features: np.ndarray, method: Method, seed: int = 0) -> np.ndarray:
@@ -88,7 +90,7 @@ def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, fea
     path = runs.results_folder(generator.run_id) / "embeddings" / f"{key}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
-            return _embedding(data, method, extractor.name, cached=True)
+            return _embedding(data, method, extractor.name, cached=True, path=path)
     fake, fake_labels = sample_labelled(generator, n, seed)
     real, real_labels, real_rows, real_splits = _real_subset(info, generator.resolution, n_real, seed)
     images = np.concatenate([real, fake])
@@ -101,14 +103,20 @@ def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, fea
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
-    return _embedding(arrays, method, extractor.name, cached=False)
+    return _embedding(arrays, method, extractor.name, cached=False, path=path)
 
 
-def _embedding(arrays: Any, method: str, extractor: str, cached: bool) -> Embedding:
+def _embedding(arrays: Any, method: str, extractor: str, cached: bool, path: Path) -> Embedding:
     columns = ("x", "y", "source", "label", "index", "split")
     points = pd.DataFrame({c: np.asarray(arrays[c]) for c in columns})
     return Embedding(points=points, images=np.asarray(arrays["images"]), method=METHODS[method],
-                     extractor=extractor, cached=cached)
+                     extractor=extractor, cached=cached, path=str(path))
+
+
+def load_embedding(path: str | Path, method: Method, extractor: str) -> Embedding:
+    """An embedding that :func:`embed_generator` stored (a finished ``embed`` job names its file)."""
+    with np.load(path, allow_pickle=False) as data:
+        return _embedding(data, method, extractor, cached=True, path=Path(path))
 
 
 def embed(run_id: str, n: int = 300, n_real: int | None = None, features: str = "domain",

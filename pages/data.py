@@ -1,5 +1,7 @@
 """Data: import images (upload, ZIP or server folder) and look at a dataset: classes, previews, histograms, DICOM."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -7,10 +9,11 @@ from medgan.data import summary
 from medgan.data.dicom import CT_WINDOW_PRESETS, check_keyword, header_table, parse_window, window_previews
 from medgan.data.frames import UnreadableFile
 from medgan.data.imageops import to_pil
-from medgan.data.ingest import NothingReadable, ingest
 from medgan.data.readers import ReadOptions
 from medgan.data.store import list_datasets, load_images, load_manifest, load_skipped
 from medgan.data.uploads import save_uploads
+from medgan.jobs import tasks
+from medgan.ui.jobs import job_status
 from medgan.ui.widgets import dataset_picker
 from medgan.workspace import allowed_data_roots, is_under_allowed_root
 
@@ -32,30 +35,32 @@ def import_options(key: str) -> dict:
                               format_func={"frames": "each frame an image", "stack": "3 frames as channels (2.5D)"}.get)
     if labels == "tag":
         labels = "tag:" + check_keyword(st.text_input("DICOM keyword", "BodyPartExamined", key=f"{key}_tag"))
+    replace = st.checkbox("If the name exists, import as its next version (runs keep the version they used)",
+                          key=f"{key}_replace")
     if not name.strip():
         raise ValueError("give the dataset a name")
-    return {"name": name.strip(), "labels": labels, "resolution": resolution, "channels": channels,
+    return {"name": name.strip(), "labels": labels, "resolution": resolution, "channels": channels, "replace": replace,
             "options": ReadOptions(window=parse_window(window), multiframe=multiframe)}
 
 
 def run_import(source, options: dict) -> None:
-    """Ingest ``source`` with a progress bar; report the result or the reason nothing was read."""
-    bar = st.progress(0.0, text="Reading files...")
-    try:
-        result = ingest(source, progress=lambda done, total, msg: bar.progress(done / max(total, 1),
-                                                                                 text=f"{done}/{total} files: {msg}"),
-                        **options)
-    except NothingReadable as exc:
-        st.error(str(exc))
-        st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True)
+    """Queue the import as a background job: its progress shows below, and it goes on if the page closes."""
+    tasks.start("import", {"source": str(source), **options}, f"import {options['name']!r} from {Path(source).name}")
+
+
+def show_import(job) -> None:
+    """The latest import: live progress, its error, or (once) its result, which becomes the shown dataset."""
+    job = job_status(job, "data_import", "Import")
+    if job is None or job.status != "done":
         return
-    except (ValueError, OSError) as exc:
-        st.error(str(exc))
-        return
-    st.session_state["active_dataset"] = st.session_state["data_dataset"] = result.dataset.name  # show it below
-    reused = f" (files unchanged since {result.reused_from!r}: its cache was reused)" if result.reused_from else ""
-    st.success(f"Imported {result.dataset.name!r}: {result.dataset.n_images} images, "
-               f"{len(result.skipped)} file(s) skipped (see the ingestion report below){reused}.")
+    result = job.result
+    if st.session_state.get("data_import_seen") != job.id:
+        st.session_state["data_import_seen"] = job.id
+        st.session_state["active_dataset"] = st.session_state["data_dataset"] = result["name"]  # show it below
+    version = f" (version {result['version']})" if result.get("version", 1) > 1 else ""
+    reused = f" (files unchanged since {result['reused_from']!r}: its cache was reused)" if result["reused_from"] else ""
+    st.success(f"Imported {result['name']!r}{version}: {result['n_images']} images, {len(result['skipped'])} file(s) "
+               f"skipped (see the ingestion report below){reused}.")
 
 
 with st.expander("Import images", expanded=len(list_datasets()) <= 1):
@@ -88,6 +93,7 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
                          "administrator to add its folder to MEDGAN_DATA_ROOTS.")
             else:
                 run_import(folder, folder_options)
+show_import(tasks.latest("import"))
 
 info = dataset_picker("data_dataset")
 manifest = load_manifest(info)

@@ -3,16 +3,18 @@
 
 import streamlit as st
 
-from medgan import workspace
+from medgan import runs
 from medgan.data.imageops import to_pil
-from medgan.embed import METHODS, Embedding, embed
+from medgan.embed import METHODS, Embedding, load_embedding
+from medgan.jobs import tasks
 from medgan.metrics.figures import embedding_scatter
+from medgan.ui.jobs import job_status
 from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
 
 
-@st.cache_data(show_spinner="Computing the embedding (cached afterwards)...", max_entries=8)
-def _embedding(run_id: str, n: int, features: str, method: str, seed: int, home: str) -> Embedding:
-    return embed(run_id, n=n, features=features, method=method, seed=seed)
+@st.cache_data(max_entries=4)
+def _embedding(path: str, method: str, extractor: str) -> Embedding:
+    return load_embedding(path, method, extractor)
 
 
 st.title("Embeddings")
@@ -25,10 +27,21 @@ n = int(controls[1].number_input("Images per source", 10, 5000, 200, step=50, ke
 method = controls[2].selectbox("Method", list(METHODS), format_func=METHODS.get, key="embeddings_method")
 features = controls[3].selectbox("Features", ["domain", "inception"], key="embeddings_features")
 colour = controls[4].selectbox("Colour by", ["source", "label"], key="embeddings_colour")
+params = {"run_id": run_id, "n": n, "features": features, "method": method, "seed": 0,
+          "checkpoint": runs.checkpoint_key(run_id)}  # a resumed run's new checkpoint needs a new map
+job = tasks.latest("embed", **params)  # computed by a background job, only when asked; a reload finds it
+if st.button("Compute the map", type="primary", key="embeddings_go", disabled=tasks.active(job)):
+    tasks.start("embed", params, f"{METHODS[method]} of {run_id} ({n} images per source, {features})")
+    job = tasks.latest("embed", **params)
+job_status(job, "embeddings", "Embedding")
+if job is None or job.status != "done":
+    if job is None:
+        st.info("Choose a run and the settings, then press Compute the map (it runs in the background).")
+    st.stop()
 try:
-    result = _embedding(run_id, n, features, method, 0, str(workspace.home()))
-except (ValueError, OSError, KeyError) as exc:
-    st.error(f"Cannot embed run {run_id!r}: {exc}")
+    result = _embedding(job.result["path"], method, job.result["extractor"])
+except OSError as exc:
+    st.error(f"The stored map of run {run_id!r} is unreadable ({exc}); compute it again.")
     st.stop()
 counts = result.points["source"].value_counts()
 st.caption(f"{result.method} of {counts.get('real', 0)} real and {counts.get('synthetic', 0)} synthetic images on features: "

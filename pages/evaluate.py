@@ -6,21 +6,11 @@ import streamlit as st
 
 from medgan import runs
 from medgan.data.imageops import to_pil
+from medgan.jobs import tasks
 from medgan.metrics import figures, report
 from medgan.train.monitor import RunWatcher
+from medgan.ui.jobs import job_status
 from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
-
-
-def _run(run_id: str, n: int | None, features: str, seed: int) -> None:
-    with st.status(f"Evaluating {run_id}...", expanded=True) as status:
-        bar = st.progress(0.0)
-        try:
-            report.evaluate(run_id, n=n, features=features, seed=seed,
-                            progress=lambda fraction, message: bar.progress(fraction, text=message))
-        except (ValueError, OSError, KeyError) as exc:
-            status.update(label=f"Evaluation failed: {exc}", state="error")
-            st.stop()
-        status.update(label="Evaluation done", state="complete", expanded=False)
 
 
 def _pairs(run_id: str, space: str) -> None:
@@ -50,12 +40,17 @@ features = choice
 if choice == "inception:PATH":
     features = "inception:" + st.text_input("TorchScript file on the server", key="evaluate_path")
 seed = int(controls[3].number_input("Seed", 0, 2**31 - 1, 0, key="evaluate_seed"))
-if st.button("Run evaluation", type="primary", key="evaluate_go"):
-    _run(run_id, n or None, features, seed)
+job = tasks.latest("evaluate", run_id=run_id)  # evaluations run as background jobs; a reload finds them
+if st.button("Run evaluation", type="primary", key="evaluate_go", disabled=tasks.active(job)):
+    tasks.start("evaluate", {"run_id": run_id, "n": n or None, "features": features, "seed": seed},
+                f"evaluate {run_id} ({features}, seed {seed})")
+    job = tasks.latest("evaluate", run_id=run_id)
+job_status(job, "evaluate", "Evaluation")
 
 results = report.latest_metrics(run_id)
 if results is None:
-    st.info("No evaluation of this run yet: press Run evaluation.")
+    if job is None:
+        st.info("No evaluation of this run yet: press Run evaluation (it runs in the background).")
     st.stop()
 st.caption(f"Step {results['step']} · {results['n_synthetic']} synthetic, {results['n_train']} training, "
            f"{results['n_heldout']} held-out real images · seed {results['seed']} · {results['created']}")

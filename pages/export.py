@@ -4,7 +4,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from medgan.export import FORMATS, default_export_path, export_synthetic, list_exports, read_datasheet
+from medgan.export import FORMATS, default_export_path, list_exports, read_datasheet
+from medgan.jobs import tasks
+from medgan.ui.jobs import job_status
 from medgan.ui.widgets import run_picker
 
 st.title("Export a synthetic dataset")
@@ -30,26 +32,16 @@ fmt = col_format.selectbox(
 )
 seed = int(col_seed.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="export_seed"))
 
-if run_id and st.button("Export", type="primary", key="export_go"):
-    bar = st.progress(0.0, text="Loading the generator...")
+job = tasks.latest("export", run_id=run_id)  # exports run as background jobs; a reload finds them
+if run_id and st.button("Export", type="primary", key="export_go", disabled=tasks.active(job)):
     target = default_export_path(run_id, n, per_class, fmt, seed)
-    try:
-        export_synthetic(
-            run_id,
-            n,
-            per_class,
-            fmt,
-            target,
-            seed=seed,
-            progress=lambda done, total: bar.progress(done / total, text=f"{done} / {total} images"),
-        )
-    except (ValueError, OSError, KeyError) as exc:
-        bar.empty()
-        st.error(f"Export of run {run_id} failed: {exc}")
-    else:
-        bar.progress(1.0, text="Done")
-        st.session_state["export_last"] = target.name
-        st.success(f"Wrote {target.name} ({target.stat().st_size / 1e6:.2f} MB)")
+    tasks.start("export", {"run_id": run_id, "n": n, "per_class": per_class, "fmt": fmt, "seed": seed,
+                           "out": str(target)}, f"export {n}{' per class' if per_class else ''} {fmt} of {run_id}")
+    job = tasks.latest("export", run_id=run_id)
+job = job_status(job, "export", "Export")
+if job is not None and job.status == "done":
+    st.session_state["export_last"] = job.result["name"]
+    st.success(f"Latest export of {run_id}: wrote {job.result['name']} ({job.result['bytes'] / 1e6:.2f} MB)")
 
 st.subheader("Exports")
 exports = list_exports()

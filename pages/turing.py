@@ -4,9 +4,11 @@ import math
 
 import streamlit as st
 
+from medgan.jobs import tasks
 from medgan.settings import PUBLIC_BASE_URL, set_setting
 from medgan.turing import charts, results, store
-from medgan.turing.study import StudySpec, create_study, default_base_url, is_local_address
+from medgan.turing.study import StudySpec, default_base_url, is_local_address
+from medgan.ui.jobs import job_status
 from medgan.ui.widgets import admin_gate, dataset_picker, run_picker
 
 st.title("Visual Turing test")
@@ -30,18 +32,15 @@ with create_tab:
         rater_names = st.text_input("Rater names (comma-separated)", "Reader 1, Reader 2, Reader 3",
                                     key="turing_raters")
         submitted = st.form_submit_button("Create study", type="primary")
-    if submitted:
+    if submitted:  # sampling and storing the images is a background job; a reload finds it
         spec = StudySpec(name=name, dataset=info.name, run_id=run_id, n_real=int(n_real),
                          n_synthetic=int(n_synthetic), raters=rater_names.split(","),
                          per_class=bool(per_class and info.labelled), seed=int(seed))
-        try:
-            with st.spinner("Sampling synthetic images and storing the blinded study..."):
-                study, _ = create_study(spec)
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            st.error(f"Could not create the study: {exc}")
-        else:
-            st.success(f"Study {study.name!r} created with {len(store.image_ids(study.id))} images. "
-                       "Send each rater their own link (tab 'Studies, raters and results').")
+        tasks.start("study", vars(spec), f"Turing study {name!r}: {run_id} vs {info.label}")
+    job = job_status(tasks.latest("study"), "turing_create", "Creating the study")
+    if job is not None and job.status == "done":
+        st.success(f"Study {job.result['name']!r} created with {job.result['n_images']} images. Send each rater their own link (tab 'Studies, "
+                   "raters and results').")
 
 with studies_tab:
     studies = store.list_studies()

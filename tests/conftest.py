@@ -108,3 +108,26 @@ def lab(_lab_template, workspace_home) -> str:
     """A workspace copied from ``_lab_template``; returns the id of its cancelled run."""
     shutil.copytree(_lab_template, workspace_home, dirs_exist_ok=True)
     return (workspace_home / "lab_run_id").read_text()
+
+
+@pytest.fixture
+def jobs_here(monkeypatch):
+    """Jobs that pages submit are not started as detached workers; ``run()`` runs every queued one in this
+    process (through the worker's own code path), so tests can patch what the job calls."""
+    import signal
+
+    from medgan.jobs import runner, store
+
+    monkeypatch.setattr(store, "launch_worker", lambda job_id: 0)
+
+    def run() -> list[str]:
+        handler = signal.getsignal(signal.SIGTERM)
+        queued = [job.id for job in reversed(store.list_jobs()) if job.status == store.JobStatus.QUEUED]
+        try:
+            for job_id in queued:
+                runner.run_worker(job_id)
+        finally:
+            signal.signal(signal.SIGTERM, handler)
+        return queued
+
+    return run

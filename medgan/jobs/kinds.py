@@ -12,7 +12,16 @@ from typing import Any
 JOB_KINDS: dict[str, str] = {
     "train": "medgan.train.job:run_train_job",
     "compare": "medgan.classify.job:run_compare_job",
+    "import": "medgan.jobs.tasks:run_import_job",
+    "evaluate": "medgan.jobs.tasks:run_evaluate_job",
+    "embed": "medgan.jobs.tasks:run_embed_job",
+    "study": "medgan.jobs.tasks:run_study_job",
+    "export": "medgan.jobs.tasks:run_export_job",
 }
+
+# Kinds that wait for a device slot (one per GPU, one on CPU); the shorter tasks have their own queue
+# (MEDGAN_MAX_TASKS at once, default 2), so an import or an export never waits hours behind a training run.
+DEVICE_KINDS = frozenset({"train", "compare"})
 
 
 def job_function(kind: str) -> Callable[[Any], dict]:

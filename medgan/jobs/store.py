@@ -232,16 +232,27 @@ def finish(job_id: str, status: JobStatus, result: dict | None = None, error: st
     _update(job_id, **fields)
 
 
+def max_tasks() -> int:
+    """How many short tasks (import, evaluate, export...) may run at once: ``MEDGAN_MAX_TASKS``, default 2."""
+    return max(1, int(os.environ.get("MEDGAN_MAX_TASKS", "").strip() or 2))
+
+
 def try_start(job_id: str, pid: int) -> bool:
-    """Mark a queued job running if it is first in line and a slot is free (one transaction)."""
-    limit = max_running()
+    """Mark a queued job running if it is first in line of its queue (device kinds or short tasks) and a
+    slot of that queue is free (one transaction)."""
+    from medgan.jobs.kinds import DEVICE_KINDS
+
+    kind = _get(job_id).kind
+    device = kind in DEVICE_KINDS
+    lane = f"kind {'IN' if device else 'NOT IN'} ({', '.join('?' * len(DEVICE_KINDS))})"
+    limit = max_running() if device else max_tasks()
     with db.transaction(SCHEMA) as conn:
-        running = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (JobStatus.RUNNING,)).fetchone()[
-            0
-        ]
+        running = conn.execute(
+            f"SELECT COUNT(*) FROM jobs WHERE status = ? AND {lane}", (JobStatus.RUNNING, *DEVICE_KINDS)
+        ).fetchone()[0]
         first = conn.execute(
-            "SELECT id FROM jobs WHERE status = ? ORDER BY seq LIMIT ?",
-            (JobStatus.QUEUED, max(0, limit - running)),
+            f"SELECT id FROM jobs WHERE status = ? AND {lane} ORDER BY seq LIMIT ?",
+            (JobStatus.QUEUED, *DEVICE_KINDS, max(0, limit - running)),
         ).fetchall()
         if job_id not in {r["id"] for r in first}:
             return False

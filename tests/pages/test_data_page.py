@@ -37,7 +37,7 @@ def test_demo_dataset_page(demo_dataset):
     assert "Every file was read." in [m.value for m in at.markdown]
 
 
-def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data, tmp_path, monkeypatch):
+def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data, tmp_path, monkeypatch, jobs_here):
     monkeypatch.setenv("MEDGAN_DATA_ROOTS", str(shared_data))
     at = _page().run()
     at.text_input(key="data_folder").input(str(tmp_path))
@@ -50,6 +50,9 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     at.selectbox(key="data_fo_res").select(32)
     at.run()
     at.button(key="data_folder_import").click().run()
+    assert not at.exception and not at.error and at.get("progress")[0].proto.text.startswith("queued")
+    assert len(jobs_here()) == 1  # the import is a background job
+    at.run()  # the page (or a reload) shows the finished job's result and the new dataset
     assert not at.exception and not at.error
     assert "Imported 'brain': 252 images" in at.success[0].value
     assert at.selectbox(key="data_dataset").value == "brain" and _metrics(at)["Images"] == "252"

@@ -26,8 +26,19 @@ def page(demo_dataset, monkeypatch) -> AppTest:
     return at
 
 
-def test_map_has_one_point_per_image_coloured_by_source_then_class(page, workspace_home):
+def test_map_has_one_point_per_image_coloured_by_source_then_class(page, workspace_home, jobs_here):
+    from medgan.jobs import store
+
     at = page.run()
+    assert not at.exception and not at.error and not at.get("plotly_chart")  # nothing computed on opening
+    assert "press Compute the map" in at.info[0].value
+    at.button(key="embeddings_go").click().run()
+    assert at.get("progress")[0].proto.text.startswith("queued") and not at.get("plotly_chart")
+    (job,) = jobs_here()
+    assert store.get_job(job).status == "done", store.get_job(job).error
+    at = AppTest.from_file(PAGE, default_timeout=180)  # a reload finds the finished job's map
+    at.session_state["embeddings_n"] = 12
+    at.run()
     assert not at.exception and not at.error
     caption = at.caption[0].value
     assert caption.startswith("t-SNE of 12 real and 12 synthetic images on features: domain-CNN (demo-phantom")

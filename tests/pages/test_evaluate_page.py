@@ -24,11 +24,20 @@ def page(demo_dataset, monkeypatch) -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=180)
 
 
-def test_before_and_after_an_evaluation(page):
+def test_an_evaluation_runs_as_a_job_and_its_result_shows_after_a_reload(page, jobs_here):
+    from medgan.jobs import store
+
     at = page.run()
     assert not at.exception and "No evaluation of this run yet" in at.info[0].value
     at.session_state["evaluate_n"] = 24
     at.button(key="evaluate_go").click().run()
+    assert not at.exception and not at.error and not at.dataframe  # nothing computed in the page
+    (job,) = store.list_jobs(kind="evaluate")
+    assert job.params == {"run_id": "demo", "n": 24, "features": "domain", "seed": 0}
+    assert at.get("progress")[0].proto.text.startswith("queued")
+    assert at.run().button(key="evaluate_go").disabled  # no second evaluation while one is queued
+    assert jobs_here() == [job.id] and store.get_job(job.id).status == "done", store.get_job(job.id).error
+    at = AppTest.from_file(PAGE, default_timeout=180).run()  # a reload: a new session finds the result
     assert not at.exception and not at.error
     subheaders = [s.value for s in at.subheader]
     assert subheaders[0] == "Quality against the nearest training image"

@@ -11,7 +11,7 @@ from medgan import workspace
 PAGE = str(workspace.REPO_ROOT / "pages" / "export.py")
 
 
-def test_export_page_writes_lists_and_offers_the_zip():
+def test_export_page_writes_lists_and_offers_the_zip(jobs_here):
     at = AppTest.from_file(PAGE, default_timeout=90).run()
     assert not at.exception
     assert at.selectbox(key="export_run").value == "demo"
@@ -19,6 +19,9 @@ def test_export_page_writes_lists_and_offers_the_zip():
     at.number_input(key="export_n").set_value(2)
     at.selectbox(key="export_format").set_value("both")
     at.button(key="export_go").click().run()
+    assert not at.exception and not at.error and at.get("progress")[0].proto.text.startswith("queued")
+    assert len(jobs_here()) == 1
+    at = AppTest.from_file(PAGE, default_timeout=90).run()  # a reload shows the finished job's result
     assert not at.exception and not at.error
     exports = sorted((workspace.home() / "exports").iterdir())
     assert [p.name for p in exports] == ["demo_2-per-class_both_seed0.zip"]  # no temp file left behind

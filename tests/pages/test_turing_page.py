@@ -86,7 +86,7 @@ def test_results_show_metrics_kappa_charts_and_csv(owner_study):
     assert at.get("download_button")
 
 
-def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, monkeypatch):
+def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, monkeypatch, jobs_here):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     at = _page()
     assert "No studies yet" in at.info[0].value
@@ -95,6 +95,9 @@ def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, m
     at.number_input(key="turing_n_synthetic").set_value(3)
     at.text_input(key="turing_raters").input("Ann, Ben")
     at.button[0].click().run()
+    assert not at.exception and at.get("progress")[0].proto.text.startswith("queued")
+    assert len(jobs_here()) == 1
+    at = _page()  # a reload shows the finished job's result
     assert not at.exception and "created with 10 images" in at.success[0].value  # (2 + 3) x 2 classes
     study = store.get_study("form-study")
     assert study.run_id == "demo" and study.per_class
@@ -102,4 +105,5 @@ def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, m
     assert [r.name for r in store.list_raters(study.id)] == ["Ann", "Ben"]
     at.text_input(key="turing_name").input("form-study")
     at.button[0].click().run()
-    assert "already exists" in at.error[0].value
+    jobs_here()
+    assert "already exists" in _page().error[0].value
