@@ -72,16 +72,23 @@ class EqualConv2d(nn.Module):
 
 
 class EqualLinear(nn.Module):
-    """Linear layer with equalized learning rate."""
+    """Linear layer with equalized learning rate.
 
-    def __init__(self, f_in: int, f_out: int, gain: float = math.sqrt(2)) -> None:
+    ``lr_mul`` scales the layer's effective learning rate (StyleGAN's mapping network uses 0.01);
+    ``bias_init`` is the bias at initialisation (1 for StyleGAN's style affines).
+    """
+
+    def __init__(
+        self, f_in: int, f_out: int, gain: float = math.sqrt(2), lr_mul: float = 1.0, bias_init: float = 0.0
+    ) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(f_out, f_in))
-        self.bias = nn.Parameter(torch.zeros(f_out))
-        self.scale = gain / math.sqrt(f_in)
+        self.weight = nn.Parameter(torch.randn(f_out, f_in) / lr_mul)
+        self.bias = nn.Parameter(torch.full((f_out,), bias_init / lr_mul))
+        self.scale, self.lr_mul = gain * lr_mul / math.sqrt(f_in), lr_mul
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight * self.scale, self.bias)
+        bias = self.bias if self.lr_mul == 1.0 else self.bias * self.lr_mul
+        return F.linear(x, self.weight * self.scale, bias)
 
 
 def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

@@ -22,6 +22,7 @@ ARCH_MODULES = (
     "medgan.models.acgan",
     "medgan.models.progan",
     "medgan.models.fastgan",
+    "medgan.models.stylegan2",
 )
 RESOLUTIONS = (32, 64, 128, 256)
 LOSS_KINDS = ("bce", "wgan-clip", "wgan-gp", "hinge")

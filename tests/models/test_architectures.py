@@ -11,7 +11,7 @@ from medgan.train.diffaugment import DiffAugment
 from medgan.train.losses import after_d_step, discriminator_loss, generator_loss
 
 torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
-ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan", "fastgan"]
+ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan", "fastgan", "stylegan2"]
 
 # (arch, resolution, channels, n_classes)
 CASES = [
@@ -30,6 +30,8 @@ CASES = [
     ("fastgan", 64, 3, 2),
     ("fastgan", 128, 1, 0),
     ("fastgan", 256, 1, 0),
+    ("stylegan2", 64, 3, 2),
+    ("stylegan2", 128, 1, 0),
 ]
 
 

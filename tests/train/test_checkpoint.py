@@ -44,6 +44,7 @@ def _weights(run_id: str) -> dict:
         ("dcgan", {"ema": True, "augment": "diffaugment"}),
         ("wgan-gp", {"conditional": "conditional", "augment": "ada"}),
         ("fastgan", {"ema": True, "augment": "diffaugment", "conditional": "conditional"}),
+        ("stylegan2", {"ema": True, "augment": "ada", "conditional": "conditional"}),
     ],
 )
 def test_resume_equals_uninterrupted_run(demo_dataset, arch, extra):

@@ -22,6 +22,7 @@ CASES = {
     "acgan": {"conditional": "conditional", "ema": True},
     "progan": {"steps": 6, "ema": True, "grow_steps": 4},
     "fastgan": {"augment": "diffaugment", "ema": True},
+    "stylegan2": {"augment": "ada", "ema": True},
 }
 
 
