@@ -6,8 +6,8 @@ StyleGAN2-ADA's small-data configuration) gives w; the synthesis network starts 
 constant and, per resolution, runs two modulated 3x3 convolutions (each input channel scaled by a style
 ``A(w)``, each output demodulated to unit expected norm) with per-pixel noise inputs, and a "skip"
 output: every resolution adds its toRGB image to the upsampled image so far. Discriminator: residual
-blocks (two 3x3 convolutions, 2x downsampling, a 1x1 skip, sum scaled by 1/sqrt 2) down to 4x4, then
-minibatch standard deviation, a 3x3 convolution and two dense layers. Equalized learning rate everywhere
+blocks (3x3 convolution, 2x downsampling, 3x3 convolution, a 1x1 skip, sum scaled by 1/sqrt 2) down to
+4x4, then minibatch standard deviation, a 3x3 convolution and two dense layers. Equalized learning rate everywhere
 (weights N(0, 1) scaled by 1/sqrt(fan_in) at run time, activations leaky ReLU times sqrt 2).
 Training: non-saturating logistic loss, R1 on real images every 16 steps (lazy regularisation), Adam
 (lr 0.0025, betas 0, 0.99); the training preset (medgan.train.config) turns on the EMA generator and ADA.
@@ -163,7 +163,10 @@ class StyleGenerator(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """3x3 conv, 3x3 conv + 2x2 average pool, plus a pooled 1x1 skip; the sum scaled by 1/sqrt(2)."""
+    """3x3 conv, 2x2 average pool + 3x3 conv, plus a pooled 1x1 skip; the sum scaled by 1/sqrt(2).
+
+    Pooling before the second convolution stands in for StyleGAN2's blur + stride-2 convolution (same
+    cost, a box filter instead of the [1, 3, 3, 1] one)."""
 
     def __init__(self, f_in: int, f_out: int) -> None:
         super().__init__()
@@ -174,7 +177,7 @@ class ResidualBlock(nn.Module):
         self.skip = EqualConv2d(f_in, f_out, 1, gain=1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        main = F.avg_pool2d(_act(self.conv1(_act(self.conv0(x)))), 2)
+        main = _act(self.conv1(F.avg_pool2d(_act(self.conv0(x)), 2)))
         return (self.skip(F.avg_pool2d(x, 2)) + main) / SQRT2
 
 
