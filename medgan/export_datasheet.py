@@ -115,9 +115,12 @@ export), index (within the class), sample_seed and batch_position. An image is r
 `medgan.generate.load_generator(run_id).sample(k, label=class, seed=sample_seed)[batch_position]`, where k is
 the number of images of that class sharing its sample_seed.
 
-DICOM files are Secondary Capture (SOP Class 1.2.840.10008.5.1.4.1.1.7) with new Study, Series and SOP
-Instance UIDs, patient name SYNTHETIC^MEDGAN, ImageType DERIVED\\SECONDARY, ConversionType SYN (synthetic
-image) and a series description saying they are GAN-generated. No attribute of a training image is copied.
+DICOM files are Secondary Capture (SOP Class 1.2.840.10008.5.1.4.1.1.7, built with highdicom) with new
+Study, Series and SOP Instance UIDs, ImageType DERIVED\\SECONDARY, ConversionType SYN (synthetic image) and a
+series description saying they are GAN-generated. DICOM model: the whole archive is one synthetic patient
+(PatientID SYNTHETIC-<8 hex digits of this export>, name SYNTHETIC^MEDGAN) with one study; each class is one
+series (series number = the class's row in the table above) whose InstanceNumber counts 1, 2, ... in file
+order. No attribute of a training image is copied.
 """
 
 

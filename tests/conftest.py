@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.orthanc import orthanc  # noqa: F401 - the session's PACS fixture
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 

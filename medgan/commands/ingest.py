@@ -9,7 +9,9 @@ from pathlib import Path
 
 from medgan.data.dicom import check_keyword, parse_window
 from medgan.data.ingest import IngestResult, NothingReadable, ingest
+from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
 from medgan.data.readers import ReadOptions
+from medgan.dicomweb import DEFAULT_TIMEOUT, PacsLogin, parse_query
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -18,7 +20,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "ingest", help="import images (folder, file, ZIP, medmnist:NAME) as a dataset",
         description="Import DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz files, a folder or a ZIP of them, or "
                     "download a MedMNIST set with medmnist:NAME. Unreadable files are listed, not fatal.")
-    parser.add_argument("source", help="folder, file, .zip, or medmnist:NAME (e.g. medmnist:breastmnist)")
+    parser.add_argument("source", help="folder, file, .zip, medmnist:NAME (e.g. medmnist:breastmnist) or "
+                                       "dicomweb:BASE_URL (a PACS; login from MEDGAN_PACS_USER/PASSWORD or _TOKEN)")
     parser.add_argument("--name", help="dataset name (default: the source's file or folder name)")
     parser.add_argument("--labels", default="folders",
                         help="folders (first sub-folder), csv:FILE (file,label[,patient_id]), tag:KEYWORD "
@@ -33,6 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="NIfTI slicing axis: 0 sagittal, 1 coronal, 2 axial (default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val/test split")
     parser.add_argument("--replace", action="store_true", help="import as the next version of an existing dataset of the same name (older versions and the runs trained on them stay unchanged)")
+    parser.add_argument("--study", action="append", default=[], help="dicomweb: a StudyInstanceUID to import (repeatable)")
+    parser.add_argument("--query", action="append", default=[],
+                        help="dicomweb: a study search KEY=VALUE, e.g. Modality=CR, PatientID=X, StudyDate=20200101-20201231")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="dicomweb: seconds per request")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     return parser
 
@@ -73,11 +80,15 @@ def print_summary(result: IngestResult) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import the source; exit 1 only when nothing could be read (or the arguments are wrong)."""
     try:
-        options = _options(args)
-        path = _source(args.source)
-        name = args.name or path.name.removesuffix(".zip").removesuffix(".npz")
-        result = ingest(path, name, labels=args.labels, resolution=args.resolution, channels=args.channels,
-                        options=options, seed=args.seed, replace=args.replace)
+        settings = {"labels": args.labels, "resolution": args.resolution, "channels": args.channels,
+                    "options": _options(args), "seed": args.seed, "replace": args.replace}
+        if is_dicomweb_source(args.source):
+            result = ingest_dicomweb(args.source, args.name or "pacs", studies=args.study,
+                                     query=parse_query(args.query), login=PacsLogin.from_env(),
+                                     timeout=args.timeout, **settings)
+        else:
+            path = _source(args.source)
+            result = ingest(path, args.name or path.name.removesuffix(".zip").removesuffix(".npz"), **settings)
     except NothingReadable as exc:
         print(f"error: {exc}", file=sys.stderr)
         for s in exc.skipped:

@@ -136,6 +136,7 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
     reuse: bool = True,
+    skipped_before: list[SkippedFile] | None = None,
 ) -> IngestResult:
     """Import ``source`` (folder, file or ZIP) as dataset ``name``.
 
@@ -146,6 +147,7 @@ def ingest(
         channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
         workers: decoding workers (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
         reuse: reuse the cache of an earlier import of the same unchanged files with the same settings.
+        skipped_before: report rows from before decoding (e.g. instances a PACS did not deliver).
     Raises:
         NothingReadable: when no image at all could be read.
     """
@@ -159,7 +161,7 @@ def ingest(
     staging = workspace.subdir("datasets", f".staging-{dataset_id}")
     try:
         key = fingerprint(source_path, list_source_files(source_path), labels, resolution, channels, options, seed)
-        previous = find_reusable(key, resolution) if reuse else None
+        previous = find_reusable(key, resolution) if reuse and not skipped_before else None
         if previous is not None:
             result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
         else:
@@ -170,7 +172,7 @@ def ingest(
                 root = safe_extract(source_path, staging / "files")
             csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
             result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
-                            options, csv_labels, seed, description, progress, workers)
+                            options, csv_labels, seed, description, progress, workers, skipped_before or [])
             shutil.rmtree(staging / "files", ignore_errors=True)
         (staging / FINGERPRINT_FILE).write_text(key)
         final = workspace.subdir("datasets") / dataset_id
@@ -196,8 +198,8 @@ def _reuse(previous: DatasetInfo, staging: Path, name: str, dataset_id: str, sou
 
 
 def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
-           description, progress, workers) -> IngestResult:
-    skipped: list[SkippedFile] = []
+           description, progress, workers, skipped_before) -> IngestResult:
+    skipped: list[SkippedFile] = list(skipped_before)
     rows: list[dict] = []
     writer: NpyStreamWriter | None = None
     label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
