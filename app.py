@@ -1,6 +1,8 @@
-"""MedGAN Studio entry point: ``streamlit run app.py``. Page config and navigation only."""
+"""MedGAN Studio entry point: ``streamlit run app.py``. Page config, navigation and the owner gate only."""
 
 import streamlit as st
+
+from medgan.ui.guard import owner_gate, workspace_guard
 
 st.set_page_config(page_title="MedGAN Studio", page_icon=":material/biotech:", layout="wide")
 
@@ -23,4 +25,6 @@ else:
             st.Page("pages/jobs.py", title="Jobs", icon=":material/pending_actions:"),
         ]
     )
-page.run()
+    owner_gate()  # before any owner page runs: a page added above is protected without a line of its own
+with workspace_guard():
+    page.run()

@@ -2,15 +2,28 @@
 
 Each store module owns its tables and passes its ``CREATE TABLE IF NOT EXISTS`` script to :func:`connect`,
 so there is no central schema file to keep in step.
+
+A busy database is expected (a page creating a study while a worker reports progress): every write waits
+``MEDGAN_DB_BUSY_SECONDS`` per attempt (SQLite's busy timeout) and is retried with exponential backoff for
+up to ``MEDGAN_DB_RETRY_SECONDS`` in total before :class:`sqlite3.OperationalError` reaches the caller.
+Transactions are kept short: callers prepare their data (encode images, serialise JSON) before they begin.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from medgan import workspace
+
+BUSY_ENV, RETRY_ENV = "MEDGAN_DB_BUSY_SECONDS", "MEDGAN_DB_RETRY_SECONDS"
+DEFAULT_BUSY_SECONDS, DEFAULT_RETRY_SECONDS = 5.0, 600.0
+_FIRST_BACKOFF, _MAX_BACKOFF = 0.05, 2.0
+T = TypeVar("T")
 
 
 def db_path() -> str:
@@ -18,28 +31,87 @@ def db_path() -> str:
     return str(workspace.home() / "medgan.db")
 
 
+def _seconds(env: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(env, default)))
+    except ValueError:
+        return default
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "busy" errors, the ones worth retrying."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def with_retry(fn: Callable[[], T], *, total_seconds: float | None = None) -> T:
+    """Call ``fn()``; while it fails with a busy database, wait (50 ms doubling up to 2 s) and call it again,
+    for at most ``total_seconds`` (default ``MEDGAN_DB_RETRY_SECONDS``, 600 s); then the error is raised."""
+    deadline = time.monotonic() + (
+        _seconds(RETRY_ENV, DEFAULT_RETRY_SECONDS) if total_seconds is None else total_seconds
+    )
+    pause = _FIRST_BACKOFF
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, _MAX_BACKOFF)
+
+
 def connect(schema: str = "") -> sqlite3.Connection:
-    """Open the workspace database with WAL, a busy timeout and ``Row`` rows; apply ``schema`` if given."""
-    conn = sqlite3.connect(db_path(), timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    if schema:
-        conn.executescript(schema)
+    """Open the workspace database with WAL, a busy timeout and ``Row`` rows; apply ``schema`` if given.
+
+    WAL is switched on only when the file is not in WAL mode yet (the mode is stored in the file), so opening
+    the database needs no write lock and works while another process holds one.
+    """
+    conn = sqlite3.connect(
+        db_path(),
+        timeout=_seconds(BUSY_ENV, DEFAULT_BUSY_SECONDS),
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        conn.row_factory = sqlite3.Row
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            with_retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if schema:
+            with_retry(lambda: conn.executescript(schema))
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def write(schema: str, sql: str, params: tuple[Any, ...] = ()) -> int:
+    """Run one write statement in autocommit, retried while the database is busy; returns the row count."""
+    conn = connect(schema)
+    try:
+        return with_retry(lambda: conn.execute(sql, params)).rowcount
+    finally:
+        conn.close()
 
 
 @contextmanager
 def transaction(schema: str = "") -> Iterator[sqlite3.Connection]:
-    """A connection inside one ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+    """A connection inside one ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+
+    Beginning is retried while another writer holds the lock; in WAL mode that is the only point where two
+    writers meet, so the statements inside do not wait.
+    """
     conn = connect(schema)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        with_retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
     finally:
         conn.close()

@@ -9,7 +9,7 @@ from medgan.embed import METHODS, Embedding, load_embedding
 from medgan.jobs import tasks
 from medgan.metrics.figures import embedding_scatter
 from medgan.ui.jobs import job_status
-from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
+from medgan.ui.widgets import ensure_demo, run_picker
 
 
 @st.cache_data(max_entries=4)
@@ -18,7 +18,6 @@ def _embedding(path: str, method: str, extractor: str) -> Embedding:
 
 
 st.title("Embeddings")
-admin_gate("embeddings")
 ensure_demo()
 controls = st.columns([2, 1, 1, 1, 1])
 with controls[0]:

@@ -10,7 +10,7 @@ from medgan.jobs import tasks
 from medgan.metrics import figures, report
 from medgan.train.monitor import RunWatcher
 from medgan.ui.jobs import job_status
-from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
+from medgan.ui.widgets import ensure_demo, run_picker
 
 
 def _pairs(run_id: str, space: str) -> None:
@@ -28,7 +28,6 @@ def _pairs(run_id: str, space: str) -> None:
 
 
 st.title("Evaluate")
-admin_gate("evaluate")
 ensure_demo()
 controls = st.columns([2, 1, 2, 1])
 with controls[0]:

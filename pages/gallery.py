@@ -9,7 +9,7 @@ from medgan.data.imageops import to_pil
 from medgan.data.store import DatasetNotFound, dataset_of, get_dataset
 from medgan.generate import load_generator
 from medgan.turing.gallery import ClassGallery, class_gallery
-from medgan.ui.widgets import admin_gate, ensure_demo, run_picker
+from medgan.ui.widgets import ensure_demo, run_picker
 
 
 @st.cache_resource(show_spinner="Loading the generator...", max_entries=2)
@@ -54,7 +54,6 @@ def _show(gallery: ClassGallery, key: str) -> None:
 
 
 st.title("Gallery")
-admin_gate("gallery")  # the gallery shows which images are synthetic: not for raters
 ensure_demo()
 controls = st.columns([2, 1, 1])
 with controls[0]:

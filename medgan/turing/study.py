@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from medgan import audit
 from medgan.data.imageops import to_grayscale
 from medgan.data.store import get_dataset, load_images
 from medgan.turing import store
-from medgan.turing.blinding import encode_png, new_image_id, new_rater_token
+from medgan.turing.blinding import SERVED_BYTES_NOTE, encode_png, new_image_id, new_rater_token
 
 HELD_OUT_SPLITS = ("test", "val")
 BASE_URL_ENV = "MEDGAN_BASE_URL"
@@ -184,6 +185,7 @@ def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[s
     items = [items[i] for i in np.random.default_rng(secrets.randbits(64)).permutation(len(items))]
     details = _details(spec, generator, items)
     study_id = secrets.token_hex(8)
+    pngs = [encode_png(item.pixels) for item in items]  # encoded before the transaction, which stays short
     with store.transaction() as conn:
         conn.execute("INSERT INTO turing_studies (id, name, dataset, run_id, n_real, n_synthetic, per_class, seed,"
                      " created, details) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -192,12 +194,13 @@ def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[s
         for name in names:
             conn.execute("INSERT INTO turing_raters (token, study_id, name, created) VALUES (?,?,?,?)",
                          (new_rater_token(), study_id, name, store.now()))
-        for item in items:
+        for item, png in zip(items, pngs, strict=True):
             image_id = new_image_id()
-            conn.execute("INSERT INTO turing_images (id, study_id, png) VALUES (?,?,?)",
-                         (image_id, study_id, encode_png(item.pixels)))
+            conn.execute("INSERT INTO turing_images (id, study_id, png) VALUES (?,?,?)", (image_id, study_id, png))
             conn.execute("INSERT INTO turing_truth (image_id, study_id, source, label, origin) VALUES (?,?,?,?,?)",
                          (image_id, study_id, item.source, item.label, item.origin))
+    audit.record("create Turing study", f"study:{study_id}", name=spec.name.strip(), run=spec.run_id,
+                 dataset=spec.dataset, n_images=len(items), raters=names)
     return store.get_study(study_id), store.list_raters(study_id)
 
 
@@ -207,4 +210,4 @@ def _details(spec: StudySpec, gen: Generator, items: list[_Item]) -> dict[str, A
         counts[item.source][item.label or "-"] = counts[item.source].get(item.label or "-", 0) + 1
     return {"counts": counts, "resolution": gen.resolution, "channels": gen.channels,
             "generator_dataset": gen.dataset, "checkpoint_sha256": gen.checkpoint_sha256,
-            "held_out_splits": list(HELD_OUT_SPLITS)}
+            "held_out_splits": list(HELD_OUT_SPLITS), "served_bytes": SERVED_BYTES_NOTE}

@@ -35,28 +35,6 @@ def dataset_picker(key: str, label: str = "Dataset") -> DatasetInfo:
     return next(d for d in datasets if d.name == choice)
 
 
-def admin_gate(key: str) -> None:
-    """Stop the page unless the admin password, when one is configured, was entered in this session.
-
-    The password comes from ``st.secrets["admin_password"]`` or ``MEDGAN_ADMIN_PASSWORD``; without one the
-    page is open (a single-user install).
-    """
-    from medgan.turing.access import admin_password, password_matches
-
-    expected = admin_password(st.secrets)
-    if expected is None or st.session_state.get("admin_ok"):
-        return
-    typed = st.text_input("Admin password", type="password", key=f"{key}_admin_password")
-    if not typed:
-        st.info("This page is for the study owner: enter the admin password.", icon=":material/lock:")
-        st.stop()
-    if not password_matches(typed, expected):
-        st.error("Wrong admin password.", icon=":material/block:")
-        st.stop()
-    st.session_state["admin_ok"] = True
-    st.rerun()
-
-
 def _run_label(run) -> str:
     return f"{run.id} ({run.arch}, {run.dataset}, {run.status}, step {run.step}/{run.total_steps})"
 

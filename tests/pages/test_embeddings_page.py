@@ -49,9 +49,3 @@ def test_map_has_one_point_per_image_coloured_by_source_then_class(page, workspa
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert sorted(t["name"] for t in figure["data"]) == ["mass", "normal"]
     assert len(list((workspace_home / "runs" / "demo" / "embeddings").glob("*.npz"))) == 1  # stored for next time
-
-
-def test_admin_gate(demo_dataset, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, "pw")
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert "admin password" in at.info[0].value and not at.get("plotly_chart")

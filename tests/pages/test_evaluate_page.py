@@ -49,9 +49,3 @@ def test_an_evaluation_runs_as_a_job_and_its_result_shows_after_a_reload(page, j
     assert any("Pixel space" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 3  # FID over steps, two distance histograms
     assert len(at.get("image")) == 2 * 2 * 8  # closest pairs in two spaces, side by side
-
-
-def test_admin_gate(demo_dataset, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, "pw")
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert "admin password" in at.info[0].value and not at.dataframe

@@ -1,5 +1,5 @@
 """The gallery page with the shipped demo generator: real vs synthetic per class, nearest training images,
-zoom, and the admin gate."""
+zoom (the admin gate: tests/pages/test_owner_gate.py)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,3 @@ def test_same_seed_same_images_and_zoom(gallery):
     assert not at.exception
     assert len(at.get("image")) == 2 * 3 * 3 + 1  # the enlarged copy in the dialog
     assert [str(im.proto) for im in at.get("image")][: len(before)] == before
-
-
-def test_admin_gate(demo_dataset, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, "pw")
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert "admin password" in at.info[0].value and not at.get("image")

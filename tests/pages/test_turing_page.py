@@ -27,17 +27,6 @@ def _page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
-def test_password_gate_when_configured(owner_study, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, "letmein")
-    at = _page()
-    assert not at.exception
-    assert "admin password" in at.info[0].value and not at.tabs and not at.dataframe
-    at.text_input(key="turing_admin_password").input("wrong").run()
-    assert "Wrong admin password" in at.error[0].value and not at.dataframe
-    at.text_input(key="turing_admin_password").input("letmein").run()
-    assert len(at.tabs) == 2 and at.dataframe
-
-
 def test_studies_tab_lists_links_and_progress(owner_study, monkeypatch):
     monkeypatch.setenv("MEDGAN_BASE_URL", "https://studio.example.org")
     s, raters = owner_study
