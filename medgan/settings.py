@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medgan import db
+from medgan import audit, db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (
@@ -32,3 +32,4 @@ def set_setting(key: str, value: str | None) -> None:
         else:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
                          " excluded.value", (key, value.strip()))
+    audit.record("change setting", f"setting:{key}", value=(value or "").strip())
