@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import tomllib
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -61,6 +62,28 @@ class PacsLogin:
         """``MEDGAN_PACS_USER`` / ``MEDGAN_PACS_PASSWORD`` or ``MEDGAN_PACS_TOKEN``."""
         env = os.environ.get
         return cls(env("MEDGAN_PACS_USER", ""), env("MEDGAN_PACS_PASSWORD", ""), env("MEDGAN_PACS_TOKEN", ""))
+
+    @classmethod
+    def configured(cls) -> PacsLogin:
+        """The login of the environment, else of the ``[pacs]`` table of ``.streamlit/secrets.toml`` (username,
+        password, token), so neither the pages nor the job database ever hold it."""
+        login = cls.from_env()
+        if login.username or login.token:
+            return login
+        table = pacs_secrets()
+        return cls(str(table.get("username", "")), str(table.get("password", "")), str(table.get("token", "")))
+
+
+def pacs_secrets() -> dict:
+    """The ``[pacs]`` table of Streamlit's secrets file (``./.streamlit`` first, then ``~/.streamlit``), or {}."""
+    for folder in (Path.cwd(), Path.home()):
+        path = folder / ".streamlit" / "secrets.toml"
+        if path.is_file():
+            try:
+                return dict(tomllib.loads(path.read_text()).get("pacs", {}))
+            except (OSError, tomllib.TOMLDecodeError, AttributeError, TypeError, ValueError):
+                return {}
+    return {}
 
 
 @dataclass(frozen=True)

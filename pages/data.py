@@ -14,6 +14,7 @@ from medgan.data.store import list_datasets, load_images, load_manifest, load_sk
 from medgan.data.uploads import save_uploads
 from medgan.jobs import tasks
 from medgan.ui.jobs import job_status
+from medgan.ui.pacs import pacs_import_tab
 from medgan.ui.widgets import dataset_picker
 from medgan.workspace import allowed_data_roots, is_under_allowed_root
 
@@ -64,7 +65,7 @@ def show_import(job) -> None:
 
 
 with st.expander("Import images", expanded=len(list_datasets()) <= 1):
-    upload_tab, folder_tab = st.tabs(["Upload files or a ZIP", "Folder on the server"])
+    upload_tab, folder_tab, pacs_tab = st.tabs(["Upload files or a ZIP", "Folder on the server", "From PACS"])
     with upload_tab:
         files = st.file_uploader("Files or ZIP (class folders inside a ZIP become labels; one ZIP per class works too)",
                                  accept_multiple_files=True, key="data_upload")
@@ -93,6 +94,8 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
                          "administrator to add its folder to MEDGAN_DATA_ROOTS.")
             else:
                 run_import(folder, folder_options)
+    with pacs_tab:
+        pacs_import_tab("data_pacs", import_options, run_import)
 show_import(tasks.latest("import"))
 
 info = dataset_picker("data_dataset")

@@ -7,6 +7,7 @@ import streamlit as st
 from medgan.export import FORMATS, default_export_path, list_exports, read_datasheet
 from medgan.jobs import tasks
 from medgan.ui.jobs import job_status
+from medgan.ui.pacs import send_to_pacs
 from medgan.ui.widgets import run_picker
 
 st.title("Export a synthetic dataset")
@@ -62,3 +63,5 @@ for path in exports:
     if path.name == st.session_state.get("export_last"):
         with st.expander(f"DATASHEET.md of {path.name}", expanded=False):
             st.markdown(read_datasheet(path))
+
+send_to_pacs("export_pacs", exports)

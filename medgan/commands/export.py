@@ -58,7 +58,7 @@ def _progress_line(started: float):
 
 def _send(args: argparse.Namespace, out: Path) -> SendResult:
     """Store the export's DICOM files on ``--send``; prints what the server accepted and refused (stderr)."""
-    result = send_export(out, args.send, PacsLogin.from_env(), args.timeout)
+    result = send_export(out, args.send, PacsLogin.configured(), args.timeout)
     print(
         f"sent to {args.send}: {len(result.accepted)} instance(s) accepted, {len(result.refused)} refused",
         file=sys.stderr,

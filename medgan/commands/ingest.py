@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                     "options": _options(args), "seed": args.seed, "replace": args.replace}
         if is_dicomweb_source(args.source):
             result = ingest_dicomweb(args.source, args.name or "pacs", studies=args.study,
-                                     query=parse_query(args.query), login=PacsLogin.from_env(),
+                                     query=parse_query(args.query), login=PacsLogin.configured(),
                                      timeout=args.timeout, **settings)
         else:
             path = _source(args.source)

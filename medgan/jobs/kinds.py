@@ -17,6 +17,7 @@ JOB_KINDS: dict[str, str] = {
     "embed": "medgan.jobs.tasks:run_embed_job",
     "study": "medgan.jobs.tasks:run_study_job",
     "export": "medgan.jobs.tasks:run_export_job",
+    "send": "medgan.jobs.tasks:run_send_job",
 }
 
 # Kinds that wait for a device slot (one per GPU, one on CPU); the shorter tasks have their own queue

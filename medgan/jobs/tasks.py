@@ -9,6 +9,7 @@ full results stay where the library writes them (dataset folder, run results fol
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,15 +38,20 @@ def reporter(ctx: JobContext) -> Callable[[float, str], None]:
 def run_import_job(ctx: JobContext) -> dict[str, Any]:
     """Kind ``import``: ``ingest(source, name, ...)``; params are ``ingest``'s keywords (options as a dict)."""
     from medgan.data.ingest import ingest
+    from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
     from medgan.data.readers import ReadOptions
+    from medgan.dicomweb import PacsLogin
 
     params = dict(ctx.params)
     options = params.pop("options", None) or {}
     if options.get("window"):
         options["window"] = tuple(options["window"])
     report = reporter(ctx)
-    result = ingest(
-        params.pop("source"),
+    source, importer = params.pop("source"), ingest
+    if is_dicomweb_source(source):  # a PACS: studies chosen on the page, login from the environment/secrets
+        importer = functools.partial(ingest_dicomweb, studies=params.pop("studies"), login=PacsLogin.configured())
+    result = importer(
+        source,
         params.pop("name"),
         options=ReadOptions(**options),
         progress=lambda done, total, msg: report(done / max(total, 1), f"{done}/{total} files: {msg}"),
@@ -128,6 +134,18 @@ def run_export_job(ctx: JobContext) -> dict[str, Any]:
         progress=lambda done, total: report(done / max(total, 1), f"{done} / {total} images"),
     )
     return {"run_id": p["run_id"], "path": str(path), "name": path.name, "bytes": path.stat().st_size}
+
+
+def run_send_job(ctx: JobContext) -> dict[str, Any]:
+    """Kind ``send``: store the DICOM files of export ``params['path']`` on the PACS at ``params['url']``."""
+    from pathlib import Path
+
+    from medgan.dicomweb import PacsLogin, send_export
+
+    p, report = ctx.params, reporter(ctx)
+    result = send_export(Path(p["path"]), p["url"], PacsLogin.configured(),
+                         progress=lambda done, total, msg: report(done / max(total, 1), f"{done}/{total} instances {msg}"))
+    return {"url": p["url"], "name": Path(p["path"]).name, "accepted": len(result.accepted), "refused": result.refused}
 
 
 def start(kind: str, params: dict[str, Any], title: str) -> str:
