@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from medgan.data.dicom import check_keyword, parse_window
+from medgan.data.duplicates import NEAR_THRESHOLD
+from medgan.data.grouping import GroupingOptions
 from medgan.data.ingest import IngestResult, NothingReadable, ingest
 from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
+from medgan.data.patients import compile_pattern
 from medgan.data.readers import ReadOptions
 from medgan.dicomweb import DEFAULT_TIMEOUT, PacsLogin, parse_query
 
@@ -34,6 +37,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--stack-depth", type=int, default=3, help="frames per 2.5D stack (default 3)")
     parser.add_argument("--nifti-axis", type=int, choices=(0, 1, 2), default=2,
                         help="NIfTI slicing axis: 0 sagittal, 1 coronal, 2 axial (default)")
+    parser.add_argument("--patient-pattern", default="auto",
+                        help="patient ids from file names: auto (built-in patterns, applied only when they group "
+                             "files), none (each file its own patient) or a REGEX searched in the relative path "
+                             r"without extension, whose first group is the id (e.g. '^[^/]+/(p\d+)_'); DICOM "
+                             "PatientID and CSV patient ids win")
+    parser.add_argument("--near-duplicates", default=str(NEAR_THRESHOLD), metavar="R|off",
+                        help=f"correlation of 16x16 grey images at which two images are near copies (default "
+                             f"{NEAR_THRESHOLD}); off: exact copies only")
+    parser.add_argument("--drop-duplicates", action="store_true",
+                        help="keep one image per duplicate group; a group whose copies have different labels is "
+                             "dropped whole (default: keep all, each group in one split)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val/test split")
     parser.add_argument("--replace", action="store_true", help="import as the next version of an existing dataset of the same name (older versions and the runs trained on them stay unchanged)")
     parser.add_argument("--study", action="append", default=[], help="dicomweb: a StudyInstanceUID to import (repeatable)")
@@ -54,6 +68,16 @@ def _options(args: argparse.Namespace) -> ReadOptions:
                        nifti_axis=args.nifti_axis)
 
 
+def _grouping(args: argparse.Namespace) -> GroupingOptions:
+    if args.patient_pattern not in ("auto", "none"):
+        compile_pattern(args.patient_pattern)
+    near = None if args.near_duplicates.lower() == "off" else float(args.near_duplicates)
+    if near is not None and not 0 < near <= 1:
+        raise ValueError(f"--near-duplicates must be a correlation in (0, 1] or off, got {args.near_duplicates}")
+    return GroupingOptions(patient_pattern=args.patient_pattern, near_threshold=near,
+                           drop_duplicates=args.drop_duplicates)
+
+
 def _source(source: str) -> Path:
     """The local path of ``source``; ``medmnist:NAME`` is downloaded (with its checksum) first."""
     if source.lower().startswith("medmnist:"):
@@ -72,6 +96,17 @@ def print_summary(result: IngestResult) -> None:
         print(f"  {label}: {count}")
     if result.reused_from:
         print(f"Files unchanged since dataset {result.reused_from!r} was imported: its cache was reused")
+    patients, duplicates = result.report.get("patients", {}), result.report.get("duplicates", {})
+    if patients:
+        print(("WARNING: " if patients["image_level"] else "") + patients["description"])
+    if duplicates:
+        print(f"Duplicates ({duplicates['feature']}, near at r >= {duplicates['threshold']}): "
+              f"{duplicates['n_groups']} group(s) of {duplicates['n_images']} images "
+              f"({duplicates['n_exact_sets']} set(s) of identical images); {duplicates['action']}"
+              + (f"; {duplicates['n_dropped']} dropped" if duplicates["n_dropped"] else ""))
+        if duplicates["conflicting_label_groups"]:
+            print(f"WARNING: {len(duplicates['conflicting_label_groups'])} duplicate group(s) have copies with "
+                  f"different labels (groups {duplicates['conflicting_label_groups']} in duplicates.csv)")
     print(f"Skipped {len(result.skipped)} file(s)" + (":" if result.skipped else ""))
     for s in result.skipped:
         print(f"  {s.file}: {s.reason}")
@@ -81,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     """Import the source; exit 1 only when nothing could be read (or the arguments are wrong)."""
     try:
         settings = {"labels": args.labels, "resolution": args.resolution, "channels": args.channels,
-                    "options": _options(args), "seed": args.seed, "replace": args.replace}
+                    "options": _options(args), "seed": args.seed, "replace": args.replace,
+                    "grouping": _grouping(args)}
         if is_dicomweb_source(args.source):
             result = ingest_dicomweb(args.source, args.name or "pacs", studies=args.study,
                                      query=parse_query(args.query), login=PacsLogin.configured(),

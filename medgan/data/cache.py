@@ -72,3 +72,19 @@ def open_cache(folder: Path, resolution: int, base_resolution: int) -> np.ndarra
             raise
         writer.close()
     return np.load(path, mmap_mode="r")
+
+
+def keep_rows(path: Path, keep: np.ndarray) -> None:
+    """Rewrite the cache at ``path`` with only the rows where ``keep`` is True (atomically; no-op if all kept)."""
+    if keep.all():
+        return
+    images = np.load(path, mmap_mode="r")
+    writer = NpyStreamWriter(path, images.shape[1], images.shape[2])
+    try:
+        for row in np.flatnonzero(keep):
+            writer.append(np.asarray(images[row]))
+    except BaseException:
+        writer.abort()
+        raise
+    del images
+    writer.close()

@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from medgan import workspace
-from medgan.data.cache import NpyStreamWriter, cache_path
+from medgan.data.cache import NpyStreamWriter, cache_path, keep_rows
 from medgan.data.decode import decode_files, default_workers
 from medgan.data.frames import Frame, SkippedFile
+from medgan.data.grouping import GroupingOptions, group_manifest, load_report, write_report
 from medgan.data.imageops import to_grayscale
 from medgan.data.readers import ReadOptions
 from medgan.data.reuse import FINGERPRINT_FILE, copy_dataset_files, find_reusable, fingerprint
-from medgan.data.splits import patient_split
 from medgan.data.store import DatasetInfo, load_skipped, register_dataset
 
 Progress = Callable[[int, int, str], None]
@@ -51,6 +51,7 @@ class IngestResult:
     dataset: DatasetInfo
     skipped: list[SkippedFile] = field(default_factory=list)
     reused_from: str | None = None  # the dataset whose cache an unchanged re-import reused
+    report: dict = field(default_factory=dict)  # patient rule and duplicate summary (medgan.data.grouping)
 
     def summary(self) -> dict:
         """JSON-ready summary: name, n_images, classes, skipped (and reused_from)."""
@@ -65,6 +66,8 @@ class IngestResult:
             "resolution": self.dataset.base_resolution,
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
             "reused_from": self.reused_from,
+            "patients": self.report.get("patients", {}),
+            "duplicates": self.report.get("duplicates", {}),
         }
 
 
@@ -114,12 +117,13 @@ def _label_for(frame: Frame, path: Path, root: Path, labels: str, csv_labels: di
     return UNLABELLED
 
 
-def _patient_for(frame: Frame, path: Path, root: Path, csv_labels: dict) -> str:
+def _patient_for(frame: Frame, path: Path, root: Path, csv_labels: dict) -> str | None:
+    """The patient id the file (or label CSV) gives; None leaves it to the file-name rule."""
     if frame.patient_id:
         return frame.patient_id
     rel = path.relative_to(root).as_posix() if path != root else path.name
     entry = csv_labels.get(rel) or csv_labels.get(path.name) or {}
-    return entry.get("patient_id") or (f"{rel}#{frame.frame}" if path.suffix.lower() == ".npz" else rel)
+    return entry.get("patient_id") or (f"{rel}#{frame.frame}" if path.suffix.lower() == ".npz" else None)
 
 
 def ingest(
@@ -137,6 +141,7 @@ def ingest(
     workers: int | None = None,
     reuse: bool = True,
     skipped_before: list[SkippedFile] | None = None,
+    grouping: GroupingOptions | None = None,
 ) -> IngestResult:
     """Import ``source`` (folder, file or ZIP) as dataset ``name``.
 
@@ -148,10 +153,12 @@ def ingest(
         workers: decoding workers (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
         reuse: reuse the cache of an earlier import of the same unchanged files with the same settings.
         skipped_before: report rows from before decoding (e.g. instances a PACS did not deliver).
+        grouping: patient-id rule and duplicate handling (:mod:`medgan.data.grouping`).
     Raises:
         NothingReadable: when no image at all could be read.
     """
     options = options or ReadOptions()
+    grouping = grouping or GroupingOptions()
     if labels.startswith("tag:"):
         options.label_tag = labels.split(":", 1)[1]
     source_path = Path(source).expanduser()
@@ -160,7 +167,8 @@ def ingest(
     dataset_id = uuid.uuid4().hex[:12]
     staging = workspace.subdir("datasets", f".staging-{dataset_id}")
     try:
-        key = fingerprint(source_path, list_source_files(source_path), labels, resolution, channels, options, seed)
+        key = fingerprint(source_path, list_source_files(source_path), labels, resolution, channels, options, seed,
+                          grouping)
         previous = find_reusable(key, resolution) if reuse and not skipped_before else None
         if previous is not None:
             result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
@@ -172,7 +180,8 @@ def ingest(
                 root = safe_extract(source_path, staging / "files")
             csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
             result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
-                            options, csv_labels, seed, description, progress, workers, skipped_before or [])
+                            options, csv_labels, seed, description, progress, workers, skipped_before or [],
+                            grouping)
             shutil.rmtree(staging / "files", ignore_errors=True)
         (staging / FINGERPRINT_FILE).write_text(key)
         final = workspace.subdir("datasets") / dataset_id
@@ -194,11 +203,11 @@ def _reuse(previous: DatasetInfo, staging: Path, name: str, dataset_id: str, sou
     skipped = [SkippedFile(row.file, row.reason) for row in load_skipped(previous).itertuples()]
     if progress is not None:
         progress(1, 1, f"unchanged files: reused the cache of {previous.name}")
-    return IngestResult(info, skipped, reused_from=previous.name)
+    return IngestResult(info, skipped, reused_from=previous.name, report=load_report(previous))
 
 
 def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
-           description, progress, workers, skipped_before) -> IngestResult:
+           description, progress, workers, skipped_before, grouping) -> IngestResult:
     skipped: list[SkippedFile] = list(skipped_before)
     rows: list[dict] = []
     writer: NpyStreamWriter | None = None
@@ -245,10 +254,12 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         if writer is not None and not writer._fh.closed:
             writer.abort()
         raise
-    manifest = pd.DataFrame(rows)
-    if (manifest["split"] == "").any():
-        manifest["split"] = patient_split(manifest["label"].to_numpy(), manifest["patient_id"].to_numpy(), seed=seed)
+    grouped = group_manifest(pd.DataFrame(rows), np.load(writer.path, mmap_mode="r"), grouping, seed)
+    keep_rows(writer.path, grouped.keep)
+    manifest = grouped.manifest
+    skipped += grouped.dropped
     manifest.to_csv(staging / "manifest.csv", index=False)
+    write_report(staging, grouped)
     with open(staging / "skipped.csv", "w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["file", "reason"])
@@ -258,4 +269,4 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         n_images=len(manifest), channels=writer.shape_tail[0], base_resolution=resolution,
         classes=dict(sorted(Counter(manifest["label"]).items())), n_skipped=len(skipped), description=description,
     )
-    return IngestResult(info, skipped)
+    return IngestResult(info, skipped, report=grouped.report)

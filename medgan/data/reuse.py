@@ -21,10 +21,12 @@ FINGERPRINT_FILE = "fingerprint.txt"
 
 
 def fingerprint(source: Path, files: list[Path], labels: str, resolution: int, channels: str, options: ReadOptions,
-                seed: int) -> str:
-    """SHA-256 over the import settings and the source ``files``' paths, sizes and modification times."""
+                seed: int, grouping=None) -> str:
+    """SHA-256 over the import settings (``grouping``: a dataclass of patient/duplicate options) and the
+    source ``files``' paths, sizes and modification times."""
     settings = {"labels": labels, "resolution": resolution, "channels": channels, "seed": seed,
-                "options": dataclasses.asdict(options)}
+                "options": dataclasses.asdict(options),
+                **({"grouping": dataclasses.asdict(grouping)} if grouping is not None else {})}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     if labels.startswith("csv:"):
         digest.update(Path(labels[4:]).read_bytes())
@@ -47,7 +49,7 @@ def find_reusable(key: str, resolution: int) -> DatasetInfo | None:
 
 def copy_dataset_files(previous: DatasetInfo, folder: Path) -> None:
     """Manifest, ingestion report and caches of ``previous`` into ``folder`` (caches hard-linked when possible)."""
-    for name in ("manifest.csv", "skipped.csv"):
+    for name in ("manifest.csv", "skipped.csv", "ingest_report.json", "duplicates.csv"):
         if (previous.folder / name).is_file():
             shutil.copy2(previous.folder / name, folder / name)
     for cache in previous.folder.glob("cache_*.npy"):

@@ -84,7 +84,7 @@ class ImageSet:
 
     images: np.ndarray  # (N, C, R, R) uint8, memory-mapped or a selection of it
     labels: np.ndarray  # (N,) str
-    patients: np.ndarray  # (N,) str
+    patients: np.ndarray  # (N,) str: the unit of splitting (patient, merged with its duplicate groups)
     splits: np.ndarray  # (N,) str
     indices: np.ndarray  # (N,) row numbers in the manifest
     class_names: list[str]
@@ -250,8 +250,10 @@ def encode_labels(labels: np.ndarray, class_names: list[str]) -> np.ndarray:
 
 
 def load_manifest(info: DatasetInfo) -> pd.DataFrame:
-    """The manifest: one row per image (index, source, frame, label, patient_id, split, height, width)."""
-    return pd.read_csv(info.folder / "manifest.csv", dtype={"label": str, "patient_id": str, "split": str})
+    """The manifest: one row per image (index, source, frame, label, patient_id, split, height, width,
+    split_group: the patient merged with its duplicate groups, absent in datasets imported before it)."""
+    return pd.read_csv(info.folder / "manifest.csv",
+                       dtype={"label": str, "patient_id": str, "split": str, "split_group": str})
 
 
 def load_skipped(info: DatasetInfo) -> pd.DataFrame:
@@ -272,7 +274,7 @@ def load_images(info: DatasetInfo, resolution: int | None = None, split: str | l
     return ImageSet(
         images=selected,
         labels=manifest["label"].to_numpy(dtype=str)[rows],
-        patients=manifest["patient_id"].to_numpy(dtype=str)[rows],
+        patients=manifest.get("split_group", manifest["patient_id"]).to_numpy(dtype=str)[rows],
         splits=manifest["split"].to_numpy(dtype=str)[rows],
         indices=rows,
         class_names=sorted(info.classes),
