@@ -8,10 +8,12 @@ import streamlit as st
 from medgan.data import summary
 from medgan.data.dicom import CT_WINDOW_PRESETS, check_keyword, header_table, parse_window, window_previews
 from medgan.data.frames import UnreadableFile
+from medgan.data.grouping import GroupingOptions, load_duplicates, load_report
 from medgan.data.imageops import to_pil
+from medgan.data.patients import IMAGE_LEVEL_WARNING, folder_labels, folder_names, image_level, preview_groups
 from medgan.data.readers import ReadOptions
 from medgan.data.store import list_datasets, load_images, load_manifest, load_skipped
-from medgan.data.uploads import save_uploads
+from medgan.data.uploads import save_uploads, upload_names
 from medgan.jobs import tasks
 from medgan.ui.jobs import job_status
 from medgan.ui.pacs import pacs_import_tab
@@ -22,8 +24,9 @@ st.title("Data")
 st.caption("DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz, or a ZIP of them. Unreadable files are listed, never fatal.")
 
 
-def import_options(key: str) -> dict:
-    """The import settings shared by uploads and server folders, as keyword arguments of ``ingest``."""
+def import_options(key: str, names: list[str]) -> dict:
+    """The import settings shared by uploads and server folders, as keyword arguments of ``ingest``;
+    ``names`` (the files' relative paths) preview the patient rule."""
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("Dataset name", key=f"{key}_name")
     labels = c2.selectbox("Labels from", ["folders", "tag", "none"], key=f"{key}_labels",
@@ -36,12 +39,24 @@ def import_options(key: str) -> dict:
                               format_func={"frames": "each frame an image", "stack": "3 frames as channels (2.5D)"}.get)
     if labels == "tag":
         labels = "tag:" + check_keyword(st.text_input("DICOM keyword", "BodyPartExamined", key=f"{key}_tag"))
+    c7, c8 = st.columns([3, 1], vertical_alignment="bottom")
+    pattern = c7.text_input("Patient ids from file names: auto, none, or a regex (first group = id)", "auto",
+                            key=f"{key}_patients", help="Searched in each file's path without extension, e.g. "
+                            r"^[^/]+/(p\d+)_ for mass/p0012_scan_3. DICOM PatientID and CSV ids win.")
+    drop = c8.checkbox("Drop duplicate copies", key=f"{key}_drop",
+                       help="Keep one image per duplicate group; a group whose copies have different labels is "
+                            "dropped whole. Unticked: copies are kept, each group in one split.")
+    if names:
+        table, rule = preview_groups(names, pattern.strip() or "auto", folder_labels(names))
+        (st.warning if rule.image_level else st.caption)(rule.describe())
+        st.dataframe(table, hide_index=True, height=180)
     replace = st.checkbox("If the name exists, import as its next version (runs keep the version they used)",
                           key=f"{key}_replace")
     if not name.strip():
         raise ValueError("give the dataset a name")
     return {"name": name.strip(), "labels": labels, "resolution": resolution, "channels": channels, "replace": replace,
-            "options": ReadOptions(window=parse_window(window), multiframe=multiframe)}
+            "options": ReadOptions(window=parse_window(window), multiframe=multiframe),
+            "grouping": GroupingOptions(patient_pattern=pattern.strip() or "auto", drop_duplicates=drop)}
 
 
 def run_import(source, options: dict) -> None:
@@ -70,7 +85,7 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
         files = st.file_uploader("Files or ZIP (class folders inside a ZIP become labels; one ZIP per class works too)",
                                  accept_multiple_files=True, key="data_upload")
         try:
-            upload_options = import_options("data_up")
+            upload_options = import_options("data_up", upload_names((f.name, f.getvalue()) for f in files or []))
         except ValueError as exc:
             upload_options = None
             st.info(str(exc))
@@ -84,7 +99,8 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
         st.caption("Allowed data roots: " + ", ".join(f"`{r}`" for r in roots) + " (set MEDGAN_DATA_ROOTS to change).")
         folder = st.text_input("Folder path", key="data_folder")
         try:
-            folder_options = import_options("data_fo")
+            allowed = bool(folder) and is_under_allowed_root(folder)
+            folder_options = import_options("data_fo", folder_names(Path(folder)) if allowed else [])
         except ValueError as exc:
             folder_options = None
             st.info(str(exc))
@@ -108,6 +124,11 @@ m4.metric("Channels x cache", f"{info.channels} x {info.base_resolution} px")
 m5.metric("Skipped files", info.n_skipped)
 if info.description:
     st.caption(info.description)
+report = load_report(info)
+if image_level(manifest):
+    st.warning(IMAGE_LEVEL_WARNING)
+if report:
+    st.caption(report["patients"]["description"])
 
 table = summary.class_table(manifest)
 left, right = st.columns(2)
@@ -139,6 +160,19 @@ if dicom_files:
         windows.info(f"{chosen}: {exc}")
 
 st.subheader("Ingestion report")
+if report:
+    dup = report["duplicates"]
+    st.markdown(f"**Duplicates** ({dup['feature']}; near copies at r >= {dup['threshold']}): {dup['n_groups']} "
+                f"group(s) of {dup['n_images']} images, {dup['n_exact_sets']} set(s) of identical images; "
+                f"{dup['action']}.")
+    if dup["conflicting_label_groups"]:
+        st.warning(f"{len(dup['conflicting_label_groups'])} duplicate group(s) hold copies with different labels "
+                   f"(groups {', '.join(map(str, dup['conflicting_label_groups']))}): check those labels.")
+    if dup["groups_across_splits"]:
+        st.warning(f"The files' own splits put {len(dup['groups_across_splits'])} duplicate group(s) across "
+                   "train/val/test; the memorization audit leaves those held-out copies out of its threshold.")
+    if dup["n_groups"]:
+        st.dataframe(load_duplicates(info), hide_index=True, height=240)
 skipped = load_skipped(info)
 if skipped.empty:
     st.write("Every file was read.")

@@ -51,6 +51,8 @@ if results is None:
     if job is None:
         st.info("No evaluation of this run yet: press Run evaluation (it runs in the background).")
     st.stop()
+if results.get("split_warning"):
+    st.warning(results["split_warning"])
 st.caption(f"Step {results['step']} · {results['n_synthetic']} synthetic, {results['n_train']} training, "
            f"{results['n_heldout']} held-out real images · seed {results['seed']} · {results['created']}")
 
@@ -77,6 +79,8 @@ st.subheader("Memorization audit")
 for space, audit in results["memorization"].items():
     st.markdown(f"**{space.capitalize()} space**: {audit['n_flagged']} of {audit['n_fake']} synthetic images "
                 f"closer to a training image than {audit['threshold']:.3g} {audit['unit']} "
-                f"(the {audit['percentile']:g}st percentile of {audit['n_heldout']} held-out images).")
+                f"(the {audit['percentile']:g}st percentile of {audit['n_heldout']} held-out images"
+                + (f", leaving out {audit['n_heldout_copies']} that copy a training image" if audit.get("n_heldout_copies")
+                   else "") + ").")
     st.plotly_chart(figures.distance_histogram(audit), key=f"evaluate_hist_{space}")
     _pairs(run_id, space)

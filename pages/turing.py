@@ -69,6 +69,8 @@ with studies_tab:
 
     res = results.study_results(study.id)
     st.subheader(f"Results ({res['n_ratings']} ratings)")
+    if res["split_warning"]:
+        st.warning(res["split_warning"])
     if not res["n_ratings"]:
         st.info("No ratings yet.")
         st.stop()

@@ -10,6 +10,8 @@ from importlib import metadata
 
 import torch
 
+from medgan.data.patients import level_word, split_warning
+from medgan.data.store import load_manifest
 from medgan.workspace import file_digest
 
 PACKAGES = ("medgan-studio", "torch", "torchvision", "timm", "numpy", "scikit-learn", "scipy", "statsmodels")
@@ -47,6 +49,7 @@ def provenance(exp, started: float) -> dict:
     info = exp.data
     return {
         "dataset": {"name": exp.info.name, "id": exp.info.id, "n_images": len(info), "n_patients": len(set(info.patients)),
+                    "split_level": level_word(load_manifest(exp.info)), "split_warning": split_warning(exp.info),
                     "channels": int(exp.images.shape[1]), "class_counts": {c: int((info.labels == c).sum())
                                                                            for c in info.class_names}},
         "generators": [{"run_id": g.run_id, "arch": getattr(g, "arch", ""), "step": getattr(g, "step", None),

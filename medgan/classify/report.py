@@ -58,12 +58,17 @@ def _caption(result: dict, size: str, frame: pd.DataFrame) -> str:
     scope = (f"Sensitivity, specificity and F1 for '{positive}' as the positive class" if positive else
              f"Macro averages over {len(result['class_names'])} classes")
     source = f" (synthetic from run(s) {', '.join(cfg['runs'])})" if result["generators"] else ""
+    level = result["dataset"].get("split_level", "patient-level")
+    units = ("each its own patient" if level == "image-level" else
+             f"{int(frame['n_patients'].iloc[0])} patients or duplicate groups")
     caption = (f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
-               f"patient-level cross-validation, training size {size}; pooled out-of-fold test predictions on "
-               f"n = {int(frame['n_test'].iloc[0])} images ({int(frame['n_patients'].iloc[0])} patients). {scope}; "
-               f"95% patient-level bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values of paired tests "
+               f"{level} cross-validation, training size {size}; pooled out-of-fold test predictions on "
+               f"n = {int(frame['n_test'].iloc[0])} images ({units}). {scope}; "
+               f"95% {level} bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values of paired tests "
                f"against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} augmented and/or "
                f"synthetic images per class{source}.")
+    if result["dataset"].get("split_warning"):
+        caption = f"WARNING: {result['dataset']['split_warning']} " + caption
     if result.get("n_seen_by_generator"):
         caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
                     "training only, never tested.")

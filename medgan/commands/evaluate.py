@@ -41,6 +41,8 @@ def summary(results: dict) -> str:
              f"{results['resolution']} px): {results['n_synthetic']} synthetic, {results['n_train']} train, "
              f"{results['n_heldout']} held-out images",
              "", "Quality vs nearest training image (mean +- sd, n):"]
+    if results.get("split_warning"):
+        lines.insert(1, f"WARNING: {results['split_warning']}")
     for row in results["quality"]["rows"]:
         note = f"  [{row['note']}]" if row["note"] else ""
         lines.append(f"  {row['metric']:<8} {_fmt(row['mean'], row['sd']):>20} {row['unit']:<3} n={row['n']}{note}")

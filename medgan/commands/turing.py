@@ -71,6 +71,8 @@ def _results(args: argparse.Namespace) -> int:
              results.per_rater_table(res).to_string(index=False) if res["per_rater"] else "(no ratings yet)",
              f"Fleiss' kappa: {res['agreement']['fleiss_kappa']:.3f} over {res['agreement']['fleiss_n_images']}"
              f" images rated by all {res['agreement']['fleiss_n_raters']} raters"]
+    if res["split_warning"]:
+        lines.insert(0, f"WARNING: {res['split_warning']}")
     _emit(args, res, "\n".join(lines))
     return 0
 

@@ -64,6 +64,7 @@ def _fill_patients(manifest: pd.DataFrame, rule: str) -> PatientRule:
     missing = manifest["patient_id"].isna().to_numpy()
     ids, report = assign_patients(manifest.loc[missing, "source"].tolist(), rule, manifest["label"].unique())
     manifest.loc[missing, "patient_id"] = ids
+    report.n_given = int((~missing).sum())
     return report
 
 

@@ -28,8 +28,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pandas as pd
+
+from medgan.data.store import DatasetInfo, load_manifest
 
 AUTO, NONE = "auto", "none"
 IMAGE_LEVEL_WARNING = (
@@ -67,9 +70,9 @@ class PatientRule:
 
     rule: str = AUTO
     applied: list[dict] = field(default_factory=list)  # per pattern: name, regex, files, patients
-    rejected: list[dict] = field(
-        default_factory=list
-    )  # per built-in pattern not applied: name, files, reason
+    # per built-in pattern not applied: name, files, reason
+    rejected: list[dict] = field(default_factory=list)
+    n_given: int = 0  # images whose file (DICOM PatientID, MedMNIST row) or label CSV gave the patient id
     n_images: int = 0
     n_patients: int = 0
     n_own: int = 0  # files matched by no applied pattern: each its own patient
@@ -82,7 +85,8 @@ class PatientRule:
             "files meaningfully).",
             NONE: "Patient ids from file names: none (every file its own patient).",
         }.get(self.rule, f"Patient ids from file names: pattern {self.rule!r}.")
-        parts = [head]
+        given = f"{self.n_given} image(s) carry a patient id (DICOM PatientID, label CSV or MedMNIST row)."
+        parts = [given, head] if self.n_given else [head]
         parts += [
             f"{a['name']} ({a['regex']}): {a['files']} file(s) -> {a['patients']} patient(s)."
             for a in self.applied
@@ -204,3 +208,20 @@ def image_level(manifest: pd.DataFrame) -> bool:
 def level_word(manifest: pd.DataFrame) -> str:
     """``"image-level"`` when every image is its own patient, else ``"patient-level"`` (for captions)."""
     return "image-level" if image_level(manifest) else "patient-level"
+
+
+def split_warning(info: DatasetInfo) -> str:
+    """:data:`IMAGE_LEVEL_WARNING` for a dataset whose images are each their own patient, else ``""``."""
+    return IMAGE_LEVEL_WARNING if image_level(load_manifest(info)) else ""
+
+
+def folder_names(root: Path) -> list[str]:
+    """The relative paths an import of server folder ``root`` would see (for previewing a rule)."""
+    from medgan.data.ingest import list_source_files  # ingest imports this module
+
+    return [p.relative_to(root).as_posix() for p in list_source_files(root)] if root.is_dir() else []
+
+
+def folder_labels(names: Sequence[str]) -> list[str]:
+    """The first folder of each relative path (the labels ``--labels folders`` would give)."""
+    return sorted({n.split("/", 1)[0] for n in names if "/" in n})

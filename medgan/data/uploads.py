@@ -7,8 +7,10 @@ folder each, named after the ZIP, so "one ZIP per class" works too. Loose files 
 
 from __future__ import annotations
 
+import io
 import shutil
 import uuid
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -45,3 +47,21 @@ def save_uploads(files: Iterable[tuple[str, bytes]]) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return roots[0] if len(roots) == 1 and len(files) == 1 else folder
+
+
+def upload_names(files: Iterable[tuple[str, bytes]]) -> list[str]:
+    """The relative paths :func:`save_uploads` would give the uploaded files (ZIP members listed, not
+    extracted), so a patient rule can be previewed before importing."""
+    files = [(_safe_name(name), data) for name, data in files]
+    names = []
+    for name, data in files:
+        if not name.lower().endswith(".zip"):
+            names.append(name)
+            continue
+        prefix = "" if len(files) == 1 else name[:-4] + "/"
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names += [prefix + m for m in archive.namelist() if not m.endswith("/") and "__MACOSX" not in m]
+        except zipfile.BadZipFile:
+            names.append(name)
+    return names

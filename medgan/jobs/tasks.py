@@ -37,12 +37,14 @@ def reporter(ctx: JobContext) -> Callable[[float, str], None]:
 
 def run_import_job(ctx: JobContext) -> dict[str, Any]:
     """Kind ``import``: ``ingest(source, name, ...)``; params are ``ingest``'s keywords (options as a dict)."""
+    from medgan.data.grouping import GroupingOptions
     from medgan.data.ingest import ingest
     from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
     from medgan.data.readers import ReadOptions
     from medgan.dicomweb import PacsLogin
 
     params = dict(ctx.params)
+    params["grouping"] = GroupingOptions(**(params.pop("grouping", None) or {}))
     options = params.pop("options", None) or {}
     if options.get("window"):
         options["window"] = tuple(options["window"])

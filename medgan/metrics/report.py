@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from medgan import runs
+from medgan.data.grouping import rows_with_copy_in
+from medgan.data.patients import split_warning
 from medgan.data.phantom import dataset_or_demo
 from medgan.data.store import dataset_of, load_images
 from medgan.metrics.distribution import distribution_table
@@ -80,7 +82,8 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     say(0.7, "Distribution metrics and the real-vs-real baseline")
     distribution = distribution_table(train_feats, heldout_feats, fake_feats, extractor.name, seed=seed)
     say(0.85, "Memorization audit")
-    memo = audit(fake, train_images, heldout_images, fake_feats, train_feats, heldout_feats)
+    copies = rows_with_copy_in(info, heldout.indices, train.indices)  # held-out copies of training images
+    memo = audit(fake, train_images, heldout_images, fake_feats, train_feats, heldout_feats, heldout_copies=copies)
     timings["distribution_and_audit"] = time.perf_counter() - clock - sum(timings.values())
     for space in memo.values():  # train indices -> manifest rows, so pairs can be traced to files
         for pair in space["flagged"]:
@@ -89,6 +92,7 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
         "run_id": generator.run_id, "step": int(generator.step), "checkpoint_sha256": generator.checkpoint_sha256,
         "dataset": info.name, "resolution": int(generator.resolution), "seed": seed, "n_synthetic": n,
         "n_train": len(train), "n_heldout": len(heldout), "features": features, "extractor": extractor.name,
+        "split_warning": split_warning(info),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quality": {"reference": "nearest training image in pixel space", **quality},
         "distribution": distribution, "memorization": memo, "timings_s": timings,

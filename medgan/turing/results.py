@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from medgan import audit, workspace
+from medgan.data.patients import split_warning
+from medgan.data.store import DatasetNotFound, get_dataset
 from medgan.turing import stats, store
 from medgan.turing.study import rater_link
 
@@ -78,6 +80,16 @@ def _agreement(frame: pd.DataFrame) -> dict:
             "fleiss_n_raters": len(raters), "cohen_pairs": pairs}
 
 
+def _split_warning(dataset: str) -> str:
+    """The image-level warning for the study's dataset: its "unseen" real images may share patients with the
+    generator's training images."""
+    try:
+        warning = split_warning(get_dataset(dataset))
+    except DatasetNotFound:
+        return ""
+    return warning and warning + " The study's held-out real images may come from patients the generator saw."
+
+
 def study_results(study_id: str) -> dict:
     """Everything the results page and ``turing results --json`` show (NaN where there is no data)."""
     study = store.get_study(study_id)
@@ -88,6 +100,7 @@ def study_results(study_id: str) -> dict:
         "study": {"id": study.id, "name": study.name, "dataset": study.dataset, "run_id": study.run_id,
                   "seed": study.seed, "per_class": study.per_class, "n_images": len(store.image_ids(study.id)),
                   "counts": study.details.get("counts", {})},
+        "split_warning": _split_warning(study.dataset),
         "n_ratings": len(frame),
         "pooled": _metrics(frame),
         "per_rater": per_rater,

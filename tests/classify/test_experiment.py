@@ -44,7 +44,8 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
     assert "--sizes 60,all" in result["command"] and result["versions"]["torch"]
 
     table = report.markdown_table(result)
-    assert table.count("\n| real") == 4 and "95% patient-level bootstrap" in table
+    assert table.count("\n| real") == 4 and "95% image-level bootstrap" in table  # brain MRI: no patient ids
+    assert "WARNING: Every image is its own patient" in table and "patient-level cross" not in table
     assert result["positive_class"] == "tumor" and "for 'tumor' as the positive class" in table
     sens = frame[(frame["size"] == "all") & (frame["arm"] == "real") & (frame["metric"] == "sensitivity")]
     tumor_sens = sens[sens["scope"] == "tumor"].iloc[0]

@@ -9,7 +9,7 @@ from scipy.ndimage import gaussian_filter
 
 from medgan.commands.ingest import print_summary
 from medgan.data.duplicates import find_duplicates, low_res_features, split_units
-from medgan.data.grouping import GroupingOptions, load_duplicates, load_report
+from medgan.data.grouping import GroupingOptions, load_duplicates, load_report, rows_with_copy_in
 from medgan.data.ingest import ingest
 from medgan.data.splits import patient_split
 from medgan.data.store import get_dataset, load_images, load_manifest, load_skipped
@@ -137,3 +137,21 @@ def test_conflicting_copies_kept_share_a_split(tmp_path):
         sorted(table["label"]) == ["a", "b"] and table["split"].nunique() == 1 and not table["dropped"].any()
     )
     assert load_report(info)["duplicates"]["conflicting_label_groups"] == [1]
+
+
+def test_given_splits_are_kept_and_copies_across_them_reported(tmp_path):
+    scenes = _scenes(24, size=28)
+    test_images = np.concatenate([scenes[20:], scenes[:1]])  # the last test image copies train image 0
+    arrays = {"train_images": scenes[:16], "val_images": scenes[16:20], "test_images": test_images}
+    arrays |= {
+        f"{split}_labels": np.arange(len(a))[:, None] % 2
+        for split, a in (("train", scenes[:16]), ("val", scenes[16:20]), ("test", test_images))
+    }
+    np.savez(tmp_path / "set.npz", **arrays)
+    info = ingest(tmp_path / "set.npz", "given", resolution=32, workers=1).dataset
+    manifest = load_manifest(info)
+    assert manifest["split"].value_counts().to_dict() == {"train": 16, "test": 5, "val": 4}
+    assert load_report(info)["duplicates"]["groups_across_splits"] == [1]
+    train_rows = manifest.index[manifest["split"] == "train"].to_numpy()
+    test_rows = manifest.index[manifest["split"] == "test"].to_numpy()
+    assert rows_with_copy_in(info, test_rows, train_rows).tolist() == [False] * 4 + [True]

@@ -49,6 +49,10 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     at.text_input(key="data_fo_name").input("brain")
     at.selectbox(key="data_fo_res").select(32)
     at.run()
+    assert any("252 images, 252 patients" in w.value for w in at.warning)  # the rule's preview: image-level
+    at.text_input(key="data_fo_patients").input(r"^(tumor)/Y\d").run()  # a user pattern, previewed
+    assert at.dataframe[0].value.iloc[0].to_dict()["patient_id"] == "tumor"
+    at.text_input(key="data_fo_patients").input("auto").run()
     at.button(key="data_folder_import").click().run()
     assert not at.exception and not at.error and at.get("progress")[0].proto.text.startswith("queued")
     assert len(jobs_here()) == 1  # the import is a background job
@@ -56,6 +60,8 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     assert not at.exception and not at.error
     assert "Imported 'brain': 252 images" in at.success[0].value
     assert at.selectbox(key="data_dataset").value == "brain" and _metrics(at)["Images"] == "252"
+    assert any(w.value.startswith("Every image is its own patient") for w in at.warning)
+    assert any("**Duplicates**" in m.value and "22 set(s) of identical images" in m.value for m in at.markdown)
 
 
 def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):

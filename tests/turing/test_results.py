@@ -97,3 +97,12 @@ def test_progress_table_lists_links(study):
     table = results.progress_table(s, "http://host:8501")
     assert table["answered"].tolist() == [1, 0, 0] and table["total"].tolist() == [12, 12, 12]
     assert table["link"].iloc[0] == f"http://host:8501/?rater={raters[0].token}"
+
+
+def test_image_level_dataset_warns_in_results(study, demo_dataset):
+    s, _ = study
+    assert results.study_results(s.id)["split_warning"] == ""  # the demo has two images per patient
+    manifest = pd.read_csv(demo_dataset.folder / "manifest.csv")
+    manifest.assign(patient_id=manifest["source"]).to_csv(demo_dataset.folder / "manifest.csv", index=False)
+    warning = results.study_results(s.id)["split_warning"]
+    assert warning.startswith("Every image is its own patient") and "generator saw" in warning
