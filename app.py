@@ -22,7 +22,9 @@ else:
             st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
             st.Page("pages/classifier.py", title="Classifier", icon=":material/fact_check:"),
             st.Page("pages/export.py", title="Export", icon=":material/archive:"),
+            st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
             st.Page("pages/jobs.py", title="Jobs", icon=":material/pending_actions:"),
+            st.Page("pages/manage.py", title="Manage", icon=":material/inventory_2:"),
         ]
     )
     owner_gate()  # before any owner page runs: a page added above is protected without a line of its own

@@ -18,6 +18,7 @@ from medgan import workspace
 DEMO_RUN = "demo"
 DEMO_DIR = workspace.REPO_ROOT / "checkpoints" / "demo"
 STATUS_FILE = "status.json"
+LABEL_KEYS = ("name", "archived")  # set on the Manage page; status writes keep them
 CHECKPOINTS = ("best", "latest")  # best: lowest FID tracked while training (medgan.train.tracking)
 
 
@@ -36,6 +37,8 @@ class RunInfo:
     total_steps: int
     dataset_id: str = ""  # the dataset version it was trained on ("" for runs from before versions)
     has_checkpoint: bool = False  # a checkpoint to sample from, whatever the status (cancelled runs too)
+    name: str = ""  # a display name given on the Manage page (the id never changes)
+    archived: bool = False  # hidden from pickers and the runs table; files kept
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
@@ -116,10 +119,12 @@ def checkpoint_key(run_id: str) -> str:
 
 
 def write_status(folder: Path, status: str, step: int, total_steps: int, **extra: Any) -> None:
-    """Record a run's state in its folder (atomic)."""
+    """Record a run's state in its folder (atomic); its display name and archived flag are kept."""
+    kept = {k: v for k, v in read_status(folder).items() if k in LABEL_KEYS}
     workspace.atomic_write_json(
         Path(folder) / STATUS_FILE,
         {
+            **kept,
             "status": status,
             "step": int(step),
             "total_steps": int(total_steps),
@@ -172,14 +177,28 @@ def run_info(run_id: str, job_status: str | None = None) -> RunInfo:
         total_steps=int(state.get("total_steps", config.get("steps", 0))),
         dataset_id=config.get("dataset_id", ""),
         has_checkpoint=all(p.is_file() for p in checkpoint_files(run_id, config)),
+        name=state.get("name", ""),
+        archived=bool(state.get("archived", False)),
     )
 
 
-def list_runs() -> list[RunInfo]:
-    """All runs in the workspace, newest first (the shipped demo is not listed; pickers add it)."""
+def list_runs(archived: bool = False) -> list[RunInfo]:
+    """All runs in the workspace, newest first (the shipped demo is not listed; pickers add it); archived
+    runs only with ``archived``."""
     root = workspace.home() / "runs"
     if not root.is_dir():
         return []
     jobs = _job_statuses()
     runs = [run_info(p.name, jobs.get(p.name)) for p in root.iterdir() if (p / "config.json").is_file()]
-    return sorted(runs, key=lambda r: (r.created, r.id), reverse=True)
+    return sorted([r for r in runs if archived or not r.archived], key=lambda r: (r.created, r.id), reverse=True)
+
+
+def set_run_label(run_id: str, name: str | None = None, archived: bool | None = None) -> None:
+    """Give a run a display name and/or (un)archive it; kept in status.json beside what the trainer writes."""
+    folder = run_dir(run_id)
+    state = read_status(folder)
+    if name is not None:
+        state["name"] = name.strip()
+    if archived is not None:
+        state["archived"] = bool(archived)
+    workspace.atomic_write_json(folder / STATUS_FILE, state)

@@ -81,7 +81,7 @@ if start:
     except ValueError as exc:
         st.error(f"Could not start: {exc}")
     else:
-        st.session_state["train_watch"] = run_id
+        st.session_state["train_pick"] = run_id  # watch the new run
         st.success(f"Started run {run_id} (job {job_id}); it keeps running if you close this page.")
 
 st.subheader("Runs")
@@ -89,31 +89,44 @@ runs = list_runs()
 if not runs:
     st.caption("No runs yet. The shipped demo generator is used elsewhere until you train one.")
     st.stop()
-ids = [r.id for r in runs]
-watched = st.session_state.get("train_watch")
-run_id = st.selectbox("Watch run", ids, index=ids.index(watched) if watched in ids else 0, key="train_pick")
-status = next(r.status for r in runs if r.id == run_id)
-cancel_col, resume_col, _ = st.columns([1, 1, 4])
-if cancel_col.button("Cancel", disabled=status not in ACTIVE, key="train_cancel"):
-    from medgan.train.job import cancel_run
+run_id = st.selectbox("Watch run", [r.id for r in runs], key="train_pick")
 
-    cancel_run(run_id)
-    st.toast(f"Asked {run_id} to stop; it saves a checkpoint first.")
-if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resume"):
-    from medgan.train.job import resume_run
 
-    resume_run(run_id)
-    st.toast(f"Resuming {run_id} from its latest checkpoint.")
+def run_actions(run_id: str, status: str) -> None:
+    """Cancel and Resume for the watched run, drawn inside the live view so they follow its status."""
+    cancel_col, resume_col, _ = st.columns([1, 1, 4])
+    if cancel_col.button("Cancel", disabled=status not in ACTIVE, key="train_cancel"):
+        from medgan.train.job import cancel_run
+
+        cancel_run(run_id)
+        st.toast(f"Asked {run_id} to stop; it saves a checkpoint first.")
+        st.rerun(scope="fragment")
+    if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resume"):
+        from medgan.train.job import resume_run
+
+        try:
+            resume_run(run_id)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"Resuming {run_id} from its latest checkpoint.")
+            st.rerun(scope="fragment")
 
 
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
-    """The runs table, progress, loss curves and the latest sample grid, re-read from the files every 2 s."""
-    table = [{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
-              "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in list_runs()]
-    st.dataframe(table, hide_index=True, width="stretch")
-    watchers = st.session_state.setdefault("train_watchers", {})
-    metrics = watchers.setdefault(run_id, RunWatcher(run_id)).frame()
+    """The runs table, the watched run's actions, progress, curves and latest sample grid, every 2 s.
+
+    Only the watched run's files are read; the session keeps one metrics reader (for that run)."""
+    runs = list_runs()
+    st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
+                   "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in runs],
+                 hide_index=True, width="stretch")
+    run_actions(run_id, next((r.status for r in runs if r.id == run_id), "created"))
+    watchers = st.session_state.get("train_watchers", {})
+    if run_id not in watchers:
+        watchers = st.session_state["train_watchers"] = {run_id: RunWatcher(run_id)}  # bounded: one run
+    metrics = watchers[run_id].frame()
     state = progress(run_id, metrics)
     speed = f"{state.images_per_sec:.0f} images/s" if state.images_per_sec else "speed unknown"
     st.progress(

@@ -321,3 +321,12 @@ def resume(job_id: str, launch: bool = True) -> None:
     audit.record("resume job", f"job:{job_id}", kind=job.kind)
     if launch:
         launch_worker(job_id)
+
+
+def delete_job(job_id: str) -> None:
+    """Remove a finished job's row (its folder is the caller's to remove); active jobs are refused."""
+    with db.transaction(SCHEMA) as conn:
+        row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is not None and row["status"] in ACTIVE:
+            raise ValueError(f"job {job_id} is {row['status']}: cancel it first")
+        conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))

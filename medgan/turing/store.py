@@ -220,3 +220,35 @@ def rating_counts(study_id: str) -> dict[str, int]:
     rows = _fetch("SELECT rater_token, COUNT(*) AS n FROM turing_ratings WHERE study_id = ? GROUP BY rater_token",
                   (study_id,))
     return {r["rater_token"]: int(r["n"]) for r in rows}
+
+
+STUDY_TABLES = ("turing_ratings", "turing_truth", "turing_images", "turing_raters")
+
+
+def study_row_counts(study_id: str) -> dict[str, int]:
+    """Rows a study owns in each Turing table (what deleting it removes)."""
+    return {table: _fetch(f"SELECT COUNT(*) FROM {table} WHERE study_id = ?", (study_id,))[0][0]
+            for table in STUDY_TABLES}
+
+
+def delete_study(study_id: str) -> None:
+    """Remove a study with its raters, images, truth and ratings in one transaction. Ratings are otherwise
+    append-only: the guard trigger is lifted for this transaction only and restored before it commits."""
+    with transaction() as conn:
+        conn.execute("DROP TRIGGER turing_ratings_no_delete")
+        for table in STUDY_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE study_id = ?", (study_id,))
+        conn.execute("DELETE FROM turing_studies WHERE id = ?", (study_id,))
+        conn.execute("CREATE TRIGGER turing_ratings_no_delete BEFORE DELETE ON turing_ratings BEGIN SELECT "
+                     "RAISE(ABORT, 'turing_ratings is append-only: ratings cannot be deleted'); END")
+
+
+def rename_study(study_id: str, name: str) -> None:
+    """Give a study a new (unique) name; tokens, images and ratings are unchanged."""
+    if not name.strip():
+        raise ValueError("a study needs a name")
+    try:
+        with transaction() as conn:
+            conn.execute("UPDATE turing_studies SET name = ? WHERE id = ?", (name.strip(), study_id))
+    except sqlite3.IntegrityError as exc:
+        raise ValueError(f"a Turing study named {name.strip()!r} already exists") from exc

@@ -30,6 +30,7 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
     assert "Started run" in at.success[0].value
+    assert at.selectbox(key="train_pick").value in at.success[0].value  # the new run is watched at once
     job = store.list_jobs(kind="train")[0]
     deadline = time.monotonic() + 120
     while store.get_job(job.id).status in store.ACTIVE and time.monotonic() < deadline:

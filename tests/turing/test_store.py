@@ -66,3 +66,21 @@ def test_study_lookup_by_name_or_id(study):
     assert store.get_study("pilot").id == s.id == store.get_study(s.id).id
     with pytest.raises(store.StudyNotFound):
         store.get_study("missing")
+
+
+def test_deleting_a_study_removes_its_rows_and_keeps_ratings_append_only(study):
+    from medgan import manage
+
+    s, raters = study
+    session.record_answer(raters[0].token, session.next_image_id(raters[0].token), "real", 4)
+    plan = manage.plan_delete("study", s.id)
+    assert plan.removes == ["study 'pilot': 3 raters (their links stop working), 12 images with their truth, 1 ratings"]
+    manage.delete(plan)
+    assert store.list_studies() == [] and store.find_rater(raters[0].token) is None
+    conn = store.connect()
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM turing_ratings").fetchone()[0] == 0
+        guard = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'turing_ratings_no_delete'"
+        assert conn.execute(guard).fetchone()[0] == 1  # the append-only guard is back
+    finally:
+        conn.close()
