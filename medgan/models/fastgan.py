@@ -228,9 +228,13 @@ class FastDiscriminator(nn.Module):
         logits = self.head(features).mean(dim=(1, 2, 3))
         if self.projection is not None:
             logits = logits + self.projection(features.sum(dim=(2, 3)), labels)
-        if not real_losses:
-            return logits, None
+        if not real_losses:  # the decoders join at weight 0, so DDP sees every parameter used in every pass
+            return logits + 0.0 * sum(p.sum() for p in self.decoder_parameters()), None
         return logits, None, {"recon": self.reconstruction_loss(x, maps[8], maps[16])}
+
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """Parameters of the two reconstruction decoders."""
+        return [*self.decode_whole.parameters(), *self.decode_part.parameters()]
 
     def reconstruction_loss(self, x: torch.Tensor, map8: torch.Tensor, map16: torch.Tensor) -> torch.Tensor:
         """MSE of the whole image (half size) from ``map8`` plus a random quadrant of it from ``map16``."""

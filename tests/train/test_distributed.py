@@ -44,10 +44,12 @@ def test_torchrun_two_processes_on_cpu(demo_dataset):
 
 
 @pytest.mark.slow
-def test_torchrun_new_progan_run_is_one_run(demo_dataset):
-    """Without --resume all ranks train the same new run, and ProGAN's unused levels do not stop DDP."""
+@pytest.mark.parametrize("arch", ["progan", "fastgan"])
+def test_torchrun_new_run_is_one_run(demo_dataset, arch):
+    """Without --resume all ranks train the same new run; ProGAN's unused levels and FastGAN's decoders
+    (no gradient from fake images) do not stop DDP."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "medgan",
-               "train", "--dataset", "demo-phantom", "--arch", "progan", "--resolution", "32", "--steps", "2",
+               "train", "--dataset", "demo-phantom", "--arch", arch, "--resolution", "32", "--steps", "2",
                "--batch-size", "8", "--width", "8", "--json"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
     done = subprocess.run(command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
