@@ -21,8 +21,8 @@ from threadpoolctl import threadpool_limits
 
 from medgan import runs
 from medgan.data.store import dataset_of, load_images
-from medgan.metrics.features import get_extractor
-from medgan.metrics.report import sample_labelled
+from medgan.metrics.features import get_extractor, subsample_rows
+from medgan.sampling import sample_mix
 from medgan.workspace import atomic_write_bytes
 
 Method = Literal["tsne", "umap"]
@@ -75,7 +75,7 @@ def _project(features: np.ndarray, method: Method, seed: int) -> np.ndarray:
 def _real_subset(info: Any, resolution: int, n: int, seed: int):
     """Up to ``n`` real images from all splits, chosen with ``seed``."""
     data = load_images(info, resolution=resolution)
-    rows = np.sort(np.random.default_rng(seed).choice(len(data), min(n, len(data)), replace=False))
+    rows = subsample_rows(len(data), n, seed)
     return np.asarray(data.images[rows]), data.labels[rows], data.indices[rows], data.splits[rows]
 
 
@@ -91,7 +91,7 @@ def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, fea
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
             return _embedding(data, method, extractor.name, cached=True, path=path)
-    fake, fake_labels = sample_labelled(generator, n, seed)
+    fake, fake_labels = sample_mix(generator, n, seed, weights=info.classes)  # the real subset's class mix
     real, real_labels, real_rows, real_splits = _real_subset(info, generator.resolution, n_real, seed)
     images = np.concatenate([real, fake])
     coords = project(extractor(images), method, seed)

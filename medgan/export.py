@@ -26,6 +26,7 @@ from medgan.data.imageops import to_pil
 from medgan.data.ingest import UNLABELLED
 from medgan.export_datasheet import datasheet
 from medgan.export_dicom import DicomSeries, dicom_bytes
+from medgan.sampling import split_counts
 
 FORMATS = ("png", "dicom", "both")
 EXTENSIONS = {"png": "png", "dicom": "dcm"}
@@ -40,8 +41,6 @@ MANIFEST_COLUMNS = (
     "checkpoint_sha256",
     "seed",
     "index",
-    "sample_seed",
-    "batch_position",
 )
 
 Progress = Callable[[int, int], None]
@@ -49,7 +48,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Batch:
-    """One generator call: ``sample(count, label=label, seed=sample_seed)`` gives images ``start..start+count``."""
+    """One generator call: ``sample(count, label=label, seed=sample_seed, start=start)`` gives the class's images
+    ``start .. start + count - 1`` (the seed scheme of :mod:`medgan.sampling`)."""
 
     class_name: str
     label: str | None  # what the generator is asked for (None for an unconditional run)
@@ -69,10 +69,7 @@ def class_counts(class_names: list[str], n: int, per_class: bool) -> dict[str, i
     """Images per class: ``n`` each with ``per_class``, else ``n`` in total split evenly (first classes +1)."""
     if not class_names:
         return {UNLABELLED: n}
-    if per_class:
-        return {name: n for name in class_names}
-    base, extra = divmod(n, len(class_names))
-    return {name: base + (i < extra) for i, name in enumerate(class_names)}
+    return {name: n for name in class_names} if per_class else split_counts(n, class_names)
 
 
 def folder_names(class_names: list[str]) -> dict[str, str]:
@@ -84,11 +81,6 @@ def folder_names(class_names: list[str]) -> dict[str, str]:
     return out
 
 
-def sample_seed(seed: int, class_position: int, chunk: int) -> int:
-    """The generator seed of one chunk, derived from the export seed (independent streams per class)."""
-    return int(np.random.SeedSequence([seed, class_position, chunk]).generate_state(1, dtype=np.uint32)[0])
-
-
 def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> list[Batch]:
     """The generator calls of an export, in archive order."""
     counts = class_counts(class_names, n, per_class)
@@ -96,7 +88,7 @@ def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> 
     batches = []
     for position, (name, count) in enumerate(counts.items()):
         digits = max(5, len(str(count - 1)))
-        for chunk, start in enumerate(range(0, count, CHUNK)):
+        for start in range(0, count, CHUNK):
             batches.append(
                 Batch(
                     name,
@@ -105,7 +97,7 @@ def plan_batches(class_names: list[str], n: int, per_class: bool, seed: int) -> 
                     position + 1,
                     start,
                     min(CHUNK, count - start),
-                    sample_seed(seed, position, chunk),
+                    seed,
                     digits,
                 )
             )
@@ -135,8 +127,6 @@ def manifest_rows(gen: Any, batches: list[Batch], fmt: str, seed: int) -> list[d
                         "checkpoint_sha256": gen.checkpoint_sha256,
                         "seed": seed,
                         "index": index,
-                        "sample_seed": batch.sample_seed,
-                        "batch_position": offset,
                     }
                 )
     return rows
@@ -193,7 +183,7 @@ def _write_images(
     total, done, formats = sum(b.count for b in batches), 0, file_formats(fmt)
     generator_name = f"{gen.arch} run {gen.run_id} (step {gen.step})"
     for batch in batches:
-        images = gen.sample(batch.count, label=batch.label, seed=batch.sample_seed)
+        images = gen.sample(batch.count, label=batch.label, seed=batch.sample_seed, start=batch.start)
         series = DicomSeries(key, batch.class_name, batch.series_number, generator_name)
         for offset, image in enumerate(images):
             index = batch.start + offset

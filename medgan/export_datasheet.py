@@ -111,9 +111,9 @@ def _contents_section(gen: Any, batches: list[Batch], fmt: str) -> str:
 |---|---|---|
 {table}
 `manifest.csv` has one row per file: file, class, architecture, run_id, checkpoint_sha256, seed (of the
-export), index (within the class), sample_seed and batch_position. An image is reproduced by
-`medgan.generate.load_generator(run_id).sample(k, label=class, seed=sample_seed)[batch_position]`, where k is
-the number of images of that class sharing its sample_seed.
+export) and index (within the class). An image is reproduced by
+`medgan.generate.load_generator(run_id).sample(1, label=class, seed=seed, start=index)`, and the first k images
+of a class by `sample(k, label=class, seed=seed)`: the seed scheme the app uses everywhere (`medgan.sampling`).
 
 DICOM files are Secondary Capture (SOP Class 1.2.840.10008.5.1.4.1.1.7, built with highdicom) with new
 Study, Series and SOP Instance UIDs, ImageType DERIVED\\SECONDARY, ConversionType SYN (synthetic image) and a

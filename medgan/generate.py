@@ -1,8 +1,8 @@
 """Loading a trained generator (a run's best or latest checkpoint, or the shipped ``demo``) and sampling images.
 
 ``load_generator(run_id).sample(n, label=..., seed=...)`` returns uint8 ``(n, C, R, R)``; the same seed
-gives the same images. ``run_id`` may be a generator reference (:func:`medgan.runs.parse_ref`):
-``RUN_ID`` or ``RUN_ID@best`` reads ``checkpoints/best.pt`` (lowest tracked FID; ``latest.pt`` when the run
+gives the same images, here and wherever else the seed scheme of :mod:`medgan.sampling` is used. ``run_id``
+may be a generator reference (:func:`medgan.runs.parse_ref`): ``RUN_ID`` or ``RUN_ID@best`` reads ``checkpoints/best.pt`` (lowest tracked FID; ``latest.pt`` when the run
 has no tracked best), ``RUN_ID@latest`` reads ``checkpoints/latest.pt``. Checkpoints are opened with
 ``weights_only=True`` (no code runs).
 """
@@ -22,6 +22,7 @@ from torch import nn
 
 from medgan import runs
 from medgan.models.registry import ModelConfig, build_models
+from medgan.sampling import CHUNK, chunk_spans, latent_chunk, sample_mix
 from medgan.train.batches import to_uint8
 from medgan.train.checkpoint import BEST, load_checkpoint
 from medgan.train.config import Conditioning, TrainConfig
@@ -79,36 +80,36 @@ class LoadedGenerator:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"), repr=False)
     checkpoint: str = "latest"  # the file read: best (lowest tracked FID) or latest
 
-    def _labels_for(self, n: int, label: str | None) -> list[str | None]:
+    def _class_index(self, label: str | None) -> int:
+        """The class's position in the seed scheme (0 for an unconditional run)."""
         if not self.class_names:
             if label is not None:
                 raise ValueError(f"run {self.run_id} is unconditional: label must be None, got {label!r}")
-            return [None] * n
-        if label is None:  # a balanced mix of the classes, in a fixed order
-            return [self.class_names[i % len(self.class_names)] for i in range(n)]
+            return 0
         if label not in self.class_names:
             raise ValueError(
                 f"run {self.run_id}: unknown class {label!r}; classes: {', '.join(self.class_names)}"
             )
-        return [label] * n
+        return self.class_names.index(label)
 
     @torch.no_grad()
-    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray:
-        """``n`` images as uint8 ``(n, C, R, R)``; ``label=None`` on a labelled run mixes classes evenly."""
-        labels = self._labels_for(n, label)
-        z = torch.randn(n, int(self.config["z_dim"]), generator=torch.Generator().manual_seed(seed))
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0, start: int = 0) -> np.ndarray:
+        """Images ``start .. start + n - 1`` of ``label``'s stream under ``seed`` as uint8 ``(n, C, R, R)``
+        (:mod:`medgan.sampling`); ``label=None`` on a labelled run splits ``n`` evenly over the classes."""
+        if label is None and self.class_names:
+            return self.sample_with_labels(n, seed=seed)[0]
+        class_index, z_dim = self._class_index(label), int(self.config["z_dim"])
         out = np.empty((n, self.channels, self.resolution, self.resolution), dtype=np.uint8)
-        for start in range(0, n, batch_size):
-            chunk = slice(start, min(n, start + batch_size))
-            out[chunk] = self._generate(z[chunk], labels[chunk])
+        done = 0
+        for chunk, first, stop in chunk_spans(start, n):  # whole chunks through the network, then the rows
+            images = self._generate(latent_chunk(z_dim, seed, class_index, chunk), [label] * CHUNK)
+            out[done : done + stop - first] = images[first:stop]
+            done += stop - first
         return out
 
-    def sample_with_labels(
-        self, n: int, *, seed: int = 0, batch_size: int = 64
-    ) -> tuple[np.ndarray, list[str]]:
-        """``n`` images with their class names (a balanced mix on labelled runs, ``""`` when unconditional)."""
-        labels = self._labels_for(n, None)
-        return self.sample(n, seed=seed, batch_size=batch_size), [lab or "" for lab in labels]
+    def sample_with_labels(self, n: int, *, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+        """``n`` images with their class names (split evenly over the classes; ``""`` when unconditional)."""
+        return sample_mix(self, n, seed=seed)
 
     def _generate(self, z: torch.Tensor, labels: list[str | None]) -> np.ndarray:
         z = z.to(self.device)

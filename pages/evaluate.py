@@ -70,6 +70,12 @@ dist["held-out vs train (baseline)"] = [f"{v:.4g}" + (f" ± {s:.2g}" if pd.notna
                                         zip(dist["baseline"], dist["baseline_sd"], strict=True)]
 st.dataframe(dist[["metric", "synthetic vs train", "held-out vs train (baseline)", "extractor", "n_synthetic",
                    "n_heldout", "n_train"]], hide_index=True)
+if sampling := results.get("sampling"):
+    st.caption(sampling["text"])
+if per_class := [row for row in results.get("per_class", []) if row["metric"]]:
+    st.markdown("**Per class**: each class's synthetic images against its training images (baseline: its held-out)")
+    st.dataframe(pd.DataFrame(per_class)[["class", "metric", "value", "baseline", "n_synthetic", "n_heldout",
+                                          "n_train"]], hide_index=True)
 
 st.subheader("FID over training steps")
 st.caption("FID tracked while training (fixed noise, against the held-out images) and full evaluations.")

@@ -41,12 +41,15 @@ class FakeGenerator:
     def checkpoint_sha256(self) -> str:
         return hashlib.sha256(self.checkpoint_path.read_bytes()).hexdigest()
 
-    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+    def sample(
+        self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64, start: int = 0
+    ) -> np.ndarray:
         if (label is None) != (not self.class_names) or (label is not None and label not in self.class_names):
             raise ValueError(f"bad label {label!r}")
-        self.calls.append((n, label, seed))
-        rng = np.random.default_rng([seed, self.class_names.index(label) if label else 0])
-        return rng.integers(0, 256, (n, self.channels, self.resolution, self.resolution), dtype=np.uint8)
+        self.calls.append((n, label, seed, start))
+        shape = (self.channels, self.resolution, self.resolution)
+        streams = [[seed, self.class_names.index(label) if label else 0, i] for i in range(start, start + n)]
+        return np.stack([np.random.default_rng(s).integers(0, 256, shape, dtype=np.uint8) for s in streams])
 
 
 def make_generator(tmp_path: Path, **kwargs) -> FakeGenerator:
@@ -111,7 +114,7 @@ def test_zip_layout_manifest_and_datasheet(tmp_path, source_dataset):
     assert [r["class"] for r in rows] == ["mass"] * 5 + ["normal"] * 5
     # the manifest says how to reproduce each image
     row = rows[0]
-    again = gen.sample(5, label="mass", seed=int(row["sample_seed"]))[int(row["batch_position"])]
+    again = gen.sample(1, label="mass", seed=int(row["seed"]), start=int(row["index"]))[0]
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(first)))[None], again)
     assert "not for diagnosis" in datasheet and "Research and education" in datasheet
     assert "Tiny test set, CC-BY 4.0" in datasheet and "mass (1), normal (1)" in datasheet  # source dataset
@@ -147,8 +150,7 @@ def test_large_export_is_chunked_with_progress(tmp_path):
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(64, 150), (128, 150), (150, 150)]
-    assert [n for n, _, _ in gen.calls] == [64, 64, 22]
-    assert len({seed for _, _, seed in gen.calls}) == 3  # every chunk draws new images
+    assert [(n, start) for n, _, _, start in gen.calls] == [(64, 0), (64, 64), (22, 128)]  # images 0..149 once
 
 
 def test_same_seed_same_bytes_other_seed_other_images(tmp_path):
@@ -211,7 +213,7 @@ def test_round_trip_through_the_importer(tmp_path):
     images = load_images(result.dataset)
     expected = np.concatenate(
         [
-            gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["sample_seed"]))
+            gen.sample(4, label=c, seed=int(read_manifest(out)[i * 4]["seed"]))
             for i, c in enumerate(["mass", "normal"])
         ]
     )

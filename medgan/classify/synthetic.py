@@ -20,7 +20,7 @@ class Generator(Protocol):
     dataset: str
     config: dict
 
-    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray: ...
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0) -> np.ndarray: ...
 
 
 @dataclass
@@ -56,19 +56,19 @@ def generator_per_class(generators: list[Generator], class_names: list[str]) -> 
 
 def draw_synthetic(generators: list[Generator], class_names: list[str], n_per_class: int, resolution: int,
                    channels: int, seed: int) -> SyntheticSet:
-    """``n_per_class`` images of every class, resized to ``resolution``; seeded per class."""
+    """``n_per_class`` images of every class, resized to ``resolution``; seeded by the one scheme of
+    :mod:`medgan.sampling` (the same seed gives the same images as generate, export and the studies)."""
     owner = generator_per_class(generators, class_names)
     images, labels, sources = [], [], []
-    for index, label in enumerate(class_names):
+    for label in class_names:
         gen = owner[label]
         if gen.channels != channels:
             raise ValueError(f"run {gen.run_id} makes {gen.channels}-channel images, the dataset has {channels}")
-        class_seed = seed * 1000 + index
-        batch = gen.sample(n_per_class, label=label, seed=class_seed)
+        batch = gen.sample(n_per_class, label=label, seed=seed)
         images.append(np.stack([square_resize(image, resolution) for image in batch]))
         labels.append(np.full(n_per_class, label))
         sources.append({"run_id": gen.run_id, "checkpoint_sha256": gen.checkpoint_sha256, "class": label,
-                        "n": n_per_class, "seed": class_seed})
+                        "n": n_per_class, "seed": seed})
     return SyntheticSet(np.concatenate(images).astype(np.uint8), np.concatenate(labels), sources)
 
 

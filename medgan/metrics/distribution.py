@@ -16,14 +16,17 @@ LABELS = {"fid": "FID", "kid": "KID", "precision": "Precision", "recall": "Recal
 
 
 def distribution_table(train: np.ndarray, heldout: np.ndarray, fake: np.ndarray, extractor: str,
-                       seed: int = 0) -> list[dict]:
+                       seed: int = 0, names: tuple[str, ...] | None = None) -> list[dict]:
     """One row per number: synthetic vs train, held-out vs train (baseline), with sizes and extractor name.
 
     ``train``, ``heldout``, ``fake``: (N, D) features from the same extractor, named by ``extractor``.
-    KID rows carry the standard deviation over subsets (``sd``, ``baseline_sd``).
+    KID rows carry the standard deviation over subsets (``sd``, ``baseline_sd``). ``names``: only these
+    registered metrics (e.g. ``("fid", "kid")``; default all).
     """
     rows = []
     for metric in metrics("distribution").values():
+        if names is not None and metric.name not in names:
+            continue
         synthetic = metric.fn(train, fake, seed=seed)
         baseline = metric.fn(train, heldout, seed=seed)
         for key, label in LABELS.items():

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from medgan.data.store import DatasetInfo, load_images
+from medgan.data.store import DatasetInfo, load_images, load_manifest
 from medgan.metrics import domain
 from medgan.workspace import atomic_write_bytes, file_digest
 
@@ -124,14 +124,29 @@ def get_extractor(spec: str, info: DatasetInfo, resolution: int) -> Extractor:
     raise ValueError(f"unknown feature extractor {spec!r}: use inception, inception:PATH or domain")
 
 
-def real_features(extractor: Extractor, info: DatasetInfo, resolution: int, split: str | list[str]) -> np.ndarray:
-    """Features of the dataset's images in ``split``, cached (atomic ``.npy``) under a hash of the inputs."""
+def subsample_rows(n: int, size: int | None, seed: int = 0) -> np.ndarray:
+    """Sorted positions of a seeded subsample of ``size`` out of ``n`` items (all of them when ``n <= size``)."""
+    if size is None or n <= size:
+        return np.arange(n)
+    if size < 1:
+        raise ValueError(f"the real subsample needs at least 1 image, got {size}")
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def real_features(extractor: Extractor, info: DatasetInfo, resolution: int, split: str | list[str],
+                  max_images: int | None = None, seed: int = 0) -> np.ndarray:
+    """Features of the dataset's images in ``split`` (the seeded subsample ``subsample_rows(n, max_images,
+    seed)`` of them when there are more), cached (atomic ``.npy``) under a hash of the inputs."""
     splits = [split] if isinstance(split, str) else sorted(split)
-    key = hashlib.sha1(f"{info.id}|{resolution}|{','.join(splits)}|{extractor.key}".encode()).hexdigest()[:20]
+    n_images = int(load_manifest(info)["split"].isin(splits).sum())
+    rows = subsample_rows(n_images, max_images, seed)
+    subsample = f"|{max_images}|{seed}" if len(rows) < n_images else ""
+    key = hashlib.sha1(f"{info.id}|{resolution}|{','.join(splits)}|{extractor.key}{subsample}".encode()).hexdigest()[:20]
     path = info.folder / "features" / f"{key}.npy"
     if path.is_file():
         return np.load(path)
-    feats = extractor(load_images(info, resolution=resolution, split=splits).images)
+    images = load_images(info, resolution=resolution, split=splits).images
+    feats = extractor(images[rows] if subsample else images)
     buffer = io.BytesIO()
     np.save(buffer, feats)
     atomic_write_bytes(path, buffer.getvalue())

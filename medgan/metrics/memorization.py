@@ -52,10 +52,16 @@ def audit_space(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, space:
 
 def audit(fake_images: np.ndarray, train_images: np.ndarray, heldout_images: np.ndarray,
           fake_features: np.ndarray, train_features: np.ndarray, heldout_features: np.ndarray,
-          percentile: float = 1.0, heldout_copies: np.ndarray | None = None) -> dict[str, dict]:
-    """The audit in pixel space and in feature space (``heldout_copies``: see :func:`audit_space`)."""
+          percentile: float = 1.0, heldout_copies: np.ndarray | None = None,
+          feature_rows: np.ndarray | None = None) -> dict[str, dict]:
+    """The audit in pixel space and in feature space (``heldout_copies``: see :func:`audit_space`, per held-out
+    image). ``feature_rows``: positions among the held-out images of the ``heldout_features`` rows, when those
+    are a subsample (the metrics' seeded real subsample)."""
+    feature_copies = heldout_copies
+    if heldout_copies is not None and feature_rows is not None:
+        feature_copies = np.asarray(heldout_copies, dtype=bool)[np.asarray(feature_rows)]
     return {
         "pixel": audit_space(fake_images, train_images, heldout_images, "pixel", percentile, heldout_copies),
         "feature": audit_space(fake_features, train_features, heldout_features, "feature", percentile,
-                               heldout_copies),
+                               feature_copies),
     }

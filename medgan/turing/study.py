@@ -2,7 +2,7 @@
 
 Real images come from the dataset's held-out splits (test, then val), never from the images the generator
 was trained on, at the generator's resolution so image size does not give the answer away. Synthetic images
-come from ``load_generator(run).sample`` with the study seed. Everything is stored in one transaction under
+come from ``load_generator(run).sample`` with the study seed, by the seed scheme of :mod:`medgan.sampling`. Everything is stored in one transaction under
 opaque ids, inserted in a shuffled order.
 """
 
@@ -21,6 +21,7 @@ import numpy as np
 from medgan import audit
 from medgan.data.imageops import to_grayscale
 from medgan.data.store import get_dataset, load_images
+from medgan.sampling import sample_counts, split_counts
 from medgan.turing import store
 from medgan.turing.blinding import SERVED_BYTES_NOTE, encode_png, new_image_id, new_rater_token
 
@@ -39,7 +40,7 @@ class Generator(Protocol):
     dataset: str
     checkpoint_sha256: str
 
-    def sample(self, n: int, *, label: str | None = None, seed: int = 0, batch_size: int = 64) -> np.ndarray: ...
+    def sample(self, n: int, *, label: str | None = None, seed: int = 0) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -137,26 +138,27 @@ def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.ran
     return items
 
 
-def _synthetic_counts(spec: StudySpec, gen: Generator) -> list[tuple[str | None, int]]:
+def _synthetic_counts(spec: StudySpec, gen: Generator) -> dict[str, int]:
+    """Synthetic images per class: ``n_synthetic`` each with ``per_class``, else in the dataset's class
+    proportions (the mix the held-out real images have), so the class mix does not give the answer away."""
     classes = list(gen.class_names)  # conditional and one-network-per-class runs both name their classes
     if not classes:
         if spec.per_class:
             raise ValueError(f"generator {gen.run_id!r} is unconditional: it cannot make images per class")
-        return [(None, spec.n_synthetic)]
+        return {"": spec.n_synthetic}
     if spec.per_class:
-        return [(c, spec.n_synthetic) for c in classes]
-    return [(c, spec.n_synthetic // len(classes) + (i < spec.n_synthetic % len(classes)))
-            for i, c in enumerate(classes)]
+        return {c: spec.n_synthetic for c in classes}
+    return split_counts(spec.n_synthetic, classes, get_dataset(spec.dataset).classes)
 
 
 def _synthetic_items(spec: StudySpec, gen: Generator) -> list[_Item]:
+    images, labels = sample_counts(gen, _synthetic_counts(spec, gen), seed=spec.seed)  # the one seed scheme
+    index = {label: 0 for label in labels}
     items = []
-    for i, (label, n) in enumerate(_synthetic_counts(spec, gen)):
-        if n == 0:
-            continue
-        seed = spec.seed * 1000 + i  # one seed per class, so classes do not share noise vectors
-        images = np.asarray(gen.sample(n, label=label, seed=seed), dtype=np.uint8)
-        items += [_Item(im, "synthetic", label or "", f"{gen.run_id}:seed={seed}:{j}") for j, im in enumerate(images)]
+    for image, label in zip(images, labels, strict=True):
+        origin = f"{gen.run_id}:{label or 'all'}:seed={spec.seed}:{index[label]}"
+        items.append(_Item(image, "synthetic", label, origin))
+        index[label] += 1
     return items
 
 

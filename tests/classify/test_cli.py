@@ -53,7 +53,7 @@ def test_compare_with_the_shipped_demo_generator(demo_dataset, capsys):
     result = json.loads(Path(json.loads(out)["result_file"]).read_text())
     assert result["generators"][0]["checkpoint_sha256"] == load_generator("demo").checkpoint_sha256
     assert result["synthetic"] == [{"run_id": "demo", "checkpoint_sha256": result["generators"][0]["checkpoint_sha256"],
-                                    "class": c, "n": 8, "seed": i} for i, c in enumerate(["mass", "normal"])]
+                                    "class": c, "n": 8, "seed": 0} for c in ["mass", "normal"]]
     splits = load_images(demo_dataset, resolution=32).splits
     assert result["n_seen_by_generator"] == (splits == "train").sum()  # the demo GAN saw the train split
     tested = sorted(r for t in result["trainings"] if t["arm"] == "real" for r in t["test_rows"])

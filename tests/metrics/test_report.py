@@ -4,9 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from medgan.data.ingest import ingest
+from medgan.data.phantom import phantom_image
 from medgan.data.store import load_images
 from medgan.metrics import report
+from medgan.sampling import split_counts
 
 
 def _row(results: dict, metric: str) -> dict:
@@ -51,3 +55,41 @@ def test_evaluate_writes_atomic_json_and_history(demo_with_domain, make_generato
     history = report.fid_history(report.runs.results_folder("fake-run"))
     assert len(history) == 1 and history[0]["step"] == 100 and history[0]["fid"] == _row(results, "FID")["value"]
     assert report.load_pairs("fake-run")["pixel_fake"].shape[1:] == (1, 64, 64)
+
+
+
+@pytest.fixture
+def unbalanced(tmp_path):
+    """A phantom dataset with three "mass" images for every "normal" one (its own in-domain extractor)."""
+    rng = np.random.default_rng(0)
+    for label, prefix, count in (("mass", "a", 150), ("normal", "b", 50)):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for i in range(count):
+            image = phantom_image(rng, label == "mass", 64)
+            Image.fromarray(image).save(tmp_path / "src" / label / f"{prefix}{i:03d}.png")
+    return ingest(tmp_path / "src", "unbalanced", resolution=64).dataset
+
+
+def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_stated_subsample(
+        unbalanced, make_generator):
+    train = load_images(unbalanced, resolution=64, split="train")
+    n_heldout = len(load_images(unbalanced, resolution=64, split=["val", "test"]))
+    generator = make_generator(dataset="unbalanced")
+    results, _ = report.evaluate_generator(generator, n=100, real_n=40)
+    counts = results["sampling"]["synthetic_counts"]
+    assert counts == split_counts(100, ["mass", "normal"], {c: (train.labels == c).sum() for c in ("mass", "normal")})
+    assert 72 <= counts["mass"] <= 78 and counts["mass"] + counts["normal"] == 100  # 3:1, not an even split
+    assert results["n_train"] == 40 and results["n_heldout"] == 40 and results["n_synthetic"] == 100
+    text = results["sampling"]["text"]
+    assert f"40 of {len(train)} train, 40 of {n_heldout} held-out" in text and "class proportions" in text
+    per_class = {(r["class"], r["metric"]): r for r in results["per_class"]}
+    assert {("mass", "FID"), ("mass", "KID")} <= set(per_class)
+    normal = [row for (label, _), row in per_class.items() if label == "normal"]
+    assert [r["metric"] for r in normal] in (["FID", "KID"], [None])  # None: too few normal images, with a reason
+    assert normal[0]["metric"] or "fewer than 10 images" in normal[0]["skipped"]
+    assert per_class["mass", "FID"]["n_synthetic"] == counts["mass"] and per_class["mass", "FID"]["baseline"] > 0
+    cached = sorted((unbalanced.folder / "features").glob("*.npy"))
+    assert len(cached) == 2  # one seeded subsample per side, cached
+    again, _ = report.evaluate_generator(generator, n=100, real_n=40, seed=1)  # another sampling seed
+    assert sorted((unbalanced.folder / "features").glob("*.npy")) == cached
+    assert again["distribution"][0]["baseline"] == results["distribution"][0]["baseline"]  # same real side

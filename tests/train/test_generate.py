@@ -27,7 +27,8 @@ def test_demo_generator_matches_the_contract():
     assert not np.array_equal(mass, generator.sample(6, label="mass", seed=2))
     assert mass.reshape(6, -1).std(axis=0).mean() > 5  # samples differ from each other (no collapse)
     mixed, labels = generator.sample_with_labels(4, seed=1)
-    assert labels == ["mass", "normal", "mass", "normal"] and mixed.shape == (4, 1, 64, 64)
+    assert labels == ["mass", "mass", "normal", "normal"] and mixed.shape == (4, 1, 64, 64)
+    assert np.array_equal(mixed[:2], generator.sample(2, label="mass", seed=1))
     with pytest.raises(ValueError, match="unknown class"):
         generator.sample(1, label="benign")
 

@@ -37,8 +37,8 @@ def test_all_images_share_size_and_mode(study):
     assert shapes == {(1, 64, 64)}
 
 
-def test_synthetic_images_use_the_seed_one_per_class(study, fake_generator):
-    assert fake_generator.calls == [(3, "mass", 7000), (3, "normal", 7001)]
+def test_synthetic_images_use_the_study_seed_in_every_class(study, fake_generator):
+    assert fake_generator.calls == [(3, "mass", 7), (3, "normal", 7)]  # classes get their own streams in sample()
 
 
 def test_ids_reveal_nothing(demo_dataset, fake_generator):
