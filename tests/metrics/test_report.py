@@ -74,7 +74,7 @@ def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_s
         unbalanced, make_generator):
     train = load_images(unbalanced, resolution=64, split="train")
     n_heldout = len(load_images(unbalanced, resolution=64, split=["val", "test"]))
-    generator = make_generator(dataset="unbalanced")
+    generator = make_generator(dataset="unbalanced", config={"dataset": "unbalanced"})
     results, _ = report.evaluate_generator(generator, n=100, real_n=40)
     counts = results["sampling"]["synthetic_counts"]
     assert counts == split_counts(100, ["mass", "normal"], {c: (train.labels == c).sum() for c in ("mass", "normal")})
