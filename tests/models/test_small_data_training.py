@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
 
 from medgan import runs
+from medgan.data.ingest import ingest
+from medgan.data.readers import ReadOptions
 from medgan.generate import load_generator
 from medgan.train.trainer import create_run, train_run
 from tests.train.helpers import tiny_config
@@ -51,3 +54,23 @@ def test_trains_and_samples(demo_dataset, arch, resolution, conditional):
     assert images.std() > 0 and np.array_equal(images, generator.sample(6, label=label, seed=2))
     if conditional != "none":
         assert not np.array_equal(images, generator.sample(6, label="normal", seed=2))
+
+
+@pytest.mark.parametrize("arch", list(EXTRA_STAT))
+def test_trains_on_2p5d_stacks(workspace_home, tmp_path, arch):
+    """A NIfTI volume imported as 5-slice stacks (2.5D): the generator makes 5-channel images."""
+    x, y, z = np.mgrid[:32, :32, :40]
+    radius = 6 + 6 * np.sin(z / 40 * np.pi)  # a blob growing and shrinking along the slices
+    volume = ((x - 16) ** 2 + (y - 16) ** 2 < radius**2).astype(np.int16) * 800 + 100
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "volume.nii.gz")
+    ingest(
+        tmp_path,
+        "stacks",
+        labels="none",
+        resolution=32,
+        options=ReadOptions(multiframe="stack", stack_depth=5),
+    )
+    run_id = create_run(tiny_config(dataset="stacks", arch=arch, steps=2, width=4, split=None))
+    assert train_run(run_id)["status"] == "done"
+    images = load_generator(run_id).sample(3, seed=1)
+    assert images.shape == (3, 5, 32, 32) and images.dtype == np.uint8 and images.std() > 0
