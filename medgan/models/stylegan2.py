@@ -7,8 +7,10 @@ constant and, per resolution, runs two modulated 3x3 convolutions (each input ch
 ``A(w)``, each output demodulated to unit expected norm) with per-pixel noise inputs, and a "skip"
 output: every resolution adds its toRGB image to the upsampled image so far. Discriminator: residual
 blocks (3x3 convolution, 2x downsampling, 3x3 convolution, a 1x1 skip, sum scaled by 1/sqrt 2) down to
-4x4, then minibatch standard deviation, a 3x3 convolution and two dense layers. Equalized learning rate everywhere
-(weights N(0, 1) scaled by 1/sqrt(fan_in) at run time, activations leaky ReLU times sqrt 2).
+4x4, then minibatch standard deviation, a 3x3 convolution and two dense layers. Equalized learning rate
+everywhere (weights N(0, 1) scaled at run time by He's constant sqrt(2 / fan_in): the same network as
+StyleGAN2's 1/sqrt(fan_in) with leaky ReLU times sqrt 2, one multiplication fewer per layer; in the
+generator the sqrt 2 rides on the demodulation coefficients).
 Training: non-saturating logistic loss, R1 on real images every 16 steps (lazy regularisation), Adam
 (lr 0.0025, betas 0, 0.99); the training preset (medgan.train.config) turns on the EMA generator and ADA.
 Conditional as in StyleGAN2-ADA: a label embedding joins z at the mapping network's input, and the
@@ -56,7 +58,7 @@ def map_features(resolution: int, width: int) -> dict[int, int]:
 
 
 def _act(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, 0.2) * SQRT2
+    return F.leaky_relu(x, 0.2)
 
 
 class MappingNetwork(nn.Module):
@@ -67,7 +69,7 @@ class MappingNetwork(nn.Module):
         self.cond = LabelConcat(z_dim, n_classes)
         dims = [self.cond.out_dim] + [w_dim] * MAPPING_LAYERS
         self.layers = nn.ModuleList(
-            EqualLinear(a, b, gain=1.0, lr_mul=0.01) for a, b in zip(dims, dims[1:], strict=False)
+            EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims, dims[1:], strict=False)
         )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -82,14 +84,17 @@ class ModulatedConv(nn.Module):
 
     Computed as scale-input, shared convolution, scale-output (StyleGAN2-ADA's non-fused path), which is
     exactly the per-sample modulated weight and runs as one ordinary convolution for the whole batch.
+    ``gain`` multiplies the demodulated output (the activation gain of the layer, folded in for free).
     """
 
-    def __init__(self, f_in: int, f_out: int, kernel: int, w_dim: int, demodulate: bool = True) -> None:
+    def __init__(
+        self, f_in: int, f_out: int, kernel: int, w_dim: int, demodulate: bool = True, gain: float = 1.0
+    ) -> None:
         super().__init__()
         self.affine = EqualLinear(w_dim, f_in, gain=1.0, bias_init=1.0)
         self.weight = nn.Parameter(torch.randn(f_out, f_in, kernel, kernel))
         self.scale = 1.0 / math.sqrt(f_in * kernel * kernel)
-        self.demodulate = demodulate
+        self.demodulate, self.gain = demodulate, gain
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # (N, f_in)
@@ -99,7 +104,7 @@ class ModulatedConv(nn.Module):
         )
         if self.demodulate:
             energy = styles.float().square() @ weight.float().square().sum(dim=(2, 3)).T  # (N, f_out)
-            x = x * torch.rsqrt(energy + 1e-8)[:, :, None, None].to(x.dtype)
+            x = x * (torch.rsqrt(energy + 1e-8) * self.gain)[:, :, None, None].to(x.dtype)
         return x
 
 
@@ -108,7 +113,7 @@ class SynthesisLayer(nn.Module):
 
     def __init__(self, f_in: int, f_out: int, w_dim: int, size: int, up: bool = False) -> None:
         super().__init__()
-        self.conv = ModulatedConv(f_in, f_out, 3, w_dim)
+        self.conv = ModulatedConv(f_in, f_out, 3, w_dim, gain=SQRT2)
         self.noise = NoiseInput(size)
         self.bias = nn.Parameter(torch.zeros(f_out))
         self.up = up
@@ -170,10 +175,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, f_in: int, f_out: int) -> None:
         super().__init__()
-        self.conv0, self.conv1 = (
-            EqualConv2d(f_in, f_in, 3, 1, gain=1.0),
-            EqualConv2d(f_in, f_out, 3, 1, gain=1.0),
-        )
+        self.conv0, self.conv1 = EqualConv2d(f_in, f_in, 3, 1), EqualConv2d(f_in, f_out, 3, 1)
         self.skip = EqualConv2d(f_in, f_out, 1, gain=1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -189,11 +191,11 @@ class StyleDiscriminator(nn.Module):
         self.n_classes, self.resolution, self.channels = config.n_classes, config.resolution, config.channels
         feats = map_features(config.resolution, config.width)
         sizes = sorted(feats, reverse=True)
-        self.from_image = EqualConv2d(config.channels, feats[sizes[0]], 1, gain=1.0)
+        self.from_image = EqualConv2d(config.channels, feats[sizes[0]], 1)
         self.blocks = nn.Sequential(*(ResidualBlock(feats[s], feats[s // 2]) for s in sizes[:-1]))
         f4 = feats[4]
-        self.conv = EqualConv2d(f4 + 1, f4, 3, 1, gain=1.0)
-        self.dense = EqualLinear(f4 * 16, f4, gain=1.0)
+        self.conv = EqualConv2d(f4 + 1, f4, 3, 1)
+        self.dense = EqualLinear(f4 * 16, f4)
         self.out = EqualLinear(f4, 1, gain=1.0)
         self.projection = Projection(config.n_classes, f4) if config.n_classes else None
 

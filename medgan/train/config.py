@@ -147,7 +147,7 @@ _PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"batch_size": 16, "steps": 20000, "width": 32, "augment": "diffaugment"},
     ),
     "stylegan2": (
-        {"batch_size": 16, "steps": 1500, "width": 16, "augment": "ada"},
+        {"batch_size": 16, "steps": 1500, "width": 12, "augment": "ada"},
         {"batch_size": 32, "steps": 20000, "width": 64, "augment": "ada"},
     ),
 }
