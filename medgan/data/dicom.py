@@ -1,28 +1,31 @@
 """DICOM files and folders (with or without ``.dcm``) through pydicom and its pixel handlers.
 
-Grayscale pipeline, as in DICOM PS3.3 C.11: stored values -> modality LUT (Rescale Slope/Intercept or a
-Modality LUT Sequence) -> VOI (the user's window, else the header's VOI LUT or Window Center/Width, else a
-0.5-99.5 percentile window over the whole file) -> MONOCHROME1 inverted. Colour images (RGB, YBR, palette)
-become RGB. Compressed transfer syntaxes (JPEG baseline/lossless, JPEG-LS, JPEG 2000, RLE) decode through
+Display mapping (modality LUT, VOI window or LUT incl. SIGMOID, Presentation LUT, MONOCHROME1, functional
+groups of enhanced multi-frame objects, palette and RGB depth) in :mod:`medgan.data.dicom_display`, through
+pydicom's own LUT functions. Colour images (RGB, YBR, palette) become RGB. Segmentation objects (label masks,
+often 1-bit) are skipped with that reason; a file cut short says "truncated". Compressed transfer syntaxes (JPEG baseline/lossless, JPEG-LS, JPEG 2000, RLE) decode through
 pydicom's handlers (pylibjpeg plug-ins). Multi-frame files give one image per frame, or non-overlapping
 stacks of ``stack_depth`` consecutive frames as channels (2.5D).
 """
 
 from __future__ import annotations
 
+import struct
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+from pydicom.uid import SegmentationStorage
 
+from medgan.data.dicom_display import colour_uint8, frame_views, grayscale_frames, stored_uint8
 from medgan.data.frames import Frame, UnreadableFile
-from medgan.data.imageops import scale_to_uint8, to_grayscale, window_to_uint8
+from medgan.data.imageops import to_grayscale
 from medgan.data.readers import ReadOptions, register_reader
 
 DICOM_EXTENSIONS = (".dcm", ".dicom")
@@ -61,16 +64,28 @@ def is_dicom(path: Path) -> bool:
         return False
 
 
+def _ends_mid_element(ds: Dataset) -> bool:
+    """True when the last element read holds fewer bytes than its length says (the file was cut off)."""
+    last = next(reversed(list(ds.elements())), None)
+    return (isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF
+            and len(last.value or b"") < last.length)
+
+
 def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     """Read a DICOM file (``force=True``); raises :class:`UnreadableFile` when it is not DICOM or has no image."""
     try:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=not pixels)
-    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
-        raise UnreadableFile(f"not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
+    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
+        with open(path, "rb") as fh:
+            marked = fh.read(132)[128:] == b"DICM"
+        what = "truncated or corrupt DICOM file" if marked else "not a readable DICOM file"
+        raise UnreadableFile(f"{what} ({type(exc).__name__}: {exc})") from exc
     if pixels and not any(k in ds for k in PIXEL_KEYWORDS):
+        kind = getattr(ds.get("SOPClassUID"), "name", None) or "unknown SOP class"
         if ds.preamble is None and "SOPClassUID" not in ds:
             raise UnreadableFile("not a readable DICOM file (no DICM marker, no pixel data)")
-        kind = getattr(ds.get("SOPClassUID"), "name", None) or "unknown SOP class"
+        if _ends_mid_element(ds) or ("Rows" in ds and "Columns" in ds):
+            raise UnreadableFile(f"truncated DICOM file: it ends before its pixel data ({kind})")
         raise UnreadableFile(f"DICOM file without pixel data ({kind})")
     if "TransferSyntaxUID" not in ds.file_meta:  # preamble-less files: infer from how the body was encoded
         implicit, little = ds.original_encoding
@@ -102,10 +117,23 @@ def _native_pixels(ds: Dataset) -> np.ndarray | None:
     return arr if stored == bits or arr.max() < 2 ** int(stored) else None  # unused high bits set: pydicom decides
 
 
+def _check_length(ds: Dataset) -> None:
+    """UnreadableFile("truncated ...") when uncompressed pixel data holds fewer bytes than the header needs."""
+    syntax = ds.file_meta.TransferSyntaxUID
+    if syntax.is_compressed or "PixelData" not in ds or not all(k in ds for k in ("Rows", "Columns", "BitsAllocated")):
+        return
+    bits = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * int(ds.BitsAllocated)
+    needed = (int(ds.get("NumberOfFrames") or 1) * bits + 7) // 8
+    if len(ds.PixelData) < needed:
+        raise UnreadableFile(f"truncated DICOM file: pixel data holds {len(ds.PixelData)} bytes, the header needs "
+                             f"{needed}")
+
+
 def _decode(ds: Dataset) -> np.ndarray:
     """All frames as (F, H, W) or (F, H, W, 3)."""
     if (fast := _native_pixels(ds)) is not None:
         return fast
+    _check_length(ds)
     syntax = ds.file_meta.TransferSyntaxUID
     try:
         arr = ds.pixel_array
@@ -114,101 +142,15 @@ def _decode(ds: Dataset) -> np.ndarray:
     return arr if int(ds.get("NumberOfFrames") or 1) > 1 else arr[None]
 
 
-def modality_values(arr: np.ndarray, ds: Dataset) -> np.ndarray:
-    """Stored values -> modality values (e.g. HU): pydicom's Modality LUT when the file has one, else the
-    linear Rescale Slope/Intercept in float32 (exact for integer HU, half the memory of pydicom's float64)."""
-    if ds.get("ModalityLUTSequence"):
-        return apply_modality_lut(arr, ds)
-    slope, intercept = float(ds.get("RescaleSlope") or 1), float(ds.get("RescaleIntercept") or 0)
-    if slope == 1 and intercept == 0:
-        return arr
-    values = arr.astype(np.float32)
-    values *= slope
-    values += intercept
-    return values
-
-
-def _header_window(ds: Dataset) -> tuple[float, float] | None:
-    """The first Window Center/Width pair in the header, if any (and a usable width)."""
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is None or width is None or center == "" or width == "":
-        return None
-    first = lambda v: float(v[0] if isinstance(v, pydicom.multival.MultiValue) else v)  # noqa: E731
-    center, width = first(center), first(width)
-    return (center, width) if width >= 1 else None
-
-
-def window_from_range(lo: float, hi: float) -> tuple[float, float]:
-    """The (center, width) that maps ``lo`` to 0 and ``hi`` to 255, as :func:`scale_to_uint8` does."""
-    return (lo + hi) / 2 + 0.5, max(hi - lo + 1, 1.0)
-
-
-def _weighted_percentile_window(values: np.ndarray, counts: np.ndarray) -> tuple[float, float] | None:
-    """0.5-99.5 percentile window of ``values`` occurring ``counts`` times (None for a flat image)."""
-    order = np.argsort(values, kind="stable")
-    ordered, cumulative = values[order].astype(np.float64), np.cumsum(counts[order])
-    lo_i, hi_i = np.searchsorted(cumulative, cumulative[-1] * np.array([0.005, 0.995]))
-    lo, hi = ordered[lo_i], ordered[min(hi_i, len(ordered) - 1)]
-    if hi <= lo:
-        present = ordered[counts[order] > 0]
-        lo, hi = present.min(), present.max()
-    return window_from_range(lo, hi) if hi > lo else None
-
-
-def grayscale_to_uint8(values: np.ndarray, ds: Dataset, window: tuple[float, float] | None,
-                       counts: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, str]:
-    """Modality values -> display uint8 by the VOI rules above; returns (pixels, how).
-
-    ``counts``, when given, returns how often each entry of ``values`` occurs (``values`` is then a lookup
-    table over distinct levels), so the percentile fallback weighs levels like pixels.
-    """
-    if window is not None:
-        out, how = window_to_uint8(values, *window), f"window {window[0]:g}/{window[1]:g} (user)"
-    elif ds.get("VOILUTSequence"):
-        bits = int(ds.VOILUTSequence[0].LUTDescriptor[2])
-        lut = apply_voi_lut(values, ds, index=0, prefer_lut=True).astype(np.float32)
-        out, how = np.clip(lut / (2**bits - 1) * 255 + 0.5, 0, 255).astype(np.uint8), "VOI LUT (header)"
-    elif (header := _header_window(ds)) is not None:
-        out, how = window_to_uint8(values, *header), f"window {header[0]:g}/{header[1]:g} (header)"
-    elif counts is None or values.dtype == np.uint8:
-        out, how = scale_to_uint8(values), "0.5-99.5 percentile window"
-    else:
-        found = _weighted_percentile_window(values, counts())
-        out = window_to_uint8(values, *found) if found else np.zeros(values.shape, np.uint8)
-        how = "0.5-99.5 percentile window"
-    if ds.get("PhotometricInterpretation") == "MONOCHROME1":
-        out, how = 255 - out, how + ", MONOCHROME1 inverted"
-    return out, how
-
-
-def stored_to_uint8(arr: np.ndarray, ds: Dataset, window: tuple[float, float] | None) -> tuple[np.ndarray, str]:
-    """Stored grayscale values (F, H, W) -> display uint8: modality LUT, VOI, MONOCHROME1.
-
-    8/16-bit integer images run the pipeline once per distinct level (a lookup table over their value
-    range) and then take one gather, several times faster than running it on every pixel.
-    """
-    if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2 or arr.size < 4096:
-        return grayscale_to_uint8(modality_values(arr, ds), ds, window)
-    lo, hi = int(arr.min()), int(arr.max())
-    index = arr if lo >= 0 and arr.dtype.kind == "u" else arr.astype(np.int32) - lo
-    first = 0 if index is arr else lo
-    levels = np.arange(first, hi + 1, dtype=arr.dtype)
-    lut, how = grayscale_to_uint8(modality_values(levels, ds), ds, window,
-                                  counts=lambda: np.bincount(index.ravel(), minlength=len(levels)))
-    return lut[index], how
-
-
 def display_frames(ds: Dataset, window: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
     """Decoded display images: uint8 (F, H, W) grayscale or (F, 3, H, W) colour, and how they were mapped."""
     arr = _decode(ds)
     photometric = str(ds.get("PhotometricInterpretation", ""))
-    if photometric == "PALETTE COLOR":
-        arr, photometric = apply_color_lut(arr, ds), "RGB"
-    if arr.ndim == 4:  # colour: (F, H, W, 3)
-        return np.moveaxis(scale_to_uint8(arr), -1, 1), "colour"
+    if photometric == "PALETTE COLOR" or arr.ndim == 4:  # colour: (F, H, W, 3) after the palette
+        return np.moveaxis(colour_uint8(arr, ds), -1, 1), "colour"
     if photometric not in ("MONOCHROME1", "MONOCHROME2", ""):
         raise UnreadableFile(f"unsupported photometric interpretation {photometric}")
-    return stored_to_uint8(arr, ds, window)
+    return grayscale_frames(arr, ds, window)
 
 
 def frame_stacks(frames: np.ndarray, depth: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -233,6 +175,8 @@ def _label(ds: Dataset, keyword: str | None) -> str | None:
 def read_dicom(path: Path, options: ReadOptions) -> Iterator[Frame]:
     """Yield the frames (or 2.5D stacks) of one DICOM file with label, patient id and a few header fields."""
     ds = open_dataset(path)
+    if ds.get("SOPClassUID") == SegmentationStorage:
+        raise UnreadableFile("segmentation object (SEG): its frames are label masks, not images")
     label = _label(ds, options.label_tag)
     pixels, how = display_frames(ds, options.window)
     meta = {"Modality": str(ds.get("Modality", "")), "TransferSyntax": ds.file_meta.TransferSyntaxUID.name,
@@ -272,10 +216,10 @@ def window_previews(path: Path, presets: dict[str, tuple[float, float]] | None =
     ds = open_dataset(Path(path))
     if _decode(ds).ndim == 4 or ds.get("PhotometricInterpretation") == "PALETTE COLOR":
         raise UnreadableFile("colour images have no window to set")
-    stored = _decode(ds)[:1]
-    out = {"header": stored_to_uint8(stored, ds, None)[0][0]}
+    stored, view = _decode(ds)[:1], frame_views(ds)[0]
+    out = {"header": stored_uint8(stored, view, None)[0][0]}
     for name, window in (presets or CT_WINDOW_PRESETS).items():
-        out[name] = stored_to_uint8(stored, ds, window)[0][0]
+        out[name] = stored_uint8(stored, view, window)[0][0]
     return out
 
 

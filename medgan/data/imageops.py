@@ -24,8 +24,11 @@ def scale_to_uint8(arr: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5
 
 
 def window_to_uint8(arr: np.ndarray, center: float, width: float) -> np.ndarray:
-    """Linear window (DICOM PS3.3 C.11.2.1.2 style) of a float array to uint8."""
+    """Linear window (DICOM PS3.3 C.11.2.1.2) of a float array to uint8; a width of 1 (or less) is a threshold
+    at ``center - 0.5``, as the standard's LINEAR rule gives."""
     width = max(float(width), 1.0)
+    if width == 1:
+        return np.where(arr.astype(np.float32) > center - 0.5, 255, 0).astype(np.uint8)
     lo = center - 0.5 - (width - 1) / 2
     scaled = (arr.astype(np.float32) - lo) / (width - 1) * 255.0
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)

@@ -14,7 +14,8 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from medgan.data.dicom import frame_stacks, window_from_range
+from medgan.data.dicom import frame_stacks
+from medgan.data.dicom_display import window_from_range
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import window_to_uint8
 from medgan.data.readers import ReadOptions, register_reader
