@@ -128,7 +128,7 @@ report = load_report(info)
 if image_level(manifest):
     st.warning(IMAGE_LEVEL_WARNING)
 if report:
-    st.caption(report["patients"]["description"])
+    st.caption(report["patients"]["description"] + (f" Channels: {report['channels']}." if "channels" in report else ""))
 
 table = summary.class_table(manifest)
 left, right = st.columns(2)

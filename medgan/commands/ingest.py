@@ -97,6 +97,8 @@ def print_summary(result: IngestResult) -> None:
     if result.reused_from:
         print(f"Files unchanged since dataset {result.reused_from!r} was imported: its cache was reused")
     patients, duplicates = result.report.get("patients", {}), result.report.get("duplicates", {})
+    if result.report.get("channels"):
+        print(f"Channels: {result.report['channels']}")
     if patients:
         print(("WARNING: " if patients["image_level"] else "") + patients["description"])
     if duplicates:

@@ -52,6 +52,26 @@ class NpyStreamWriter:
         self._fh.close()
         self._tmp.unlink(missing_ok=True)
 
+    def widened_to_rgb(self) -> NpyStreamWriter:
+        """A 3-channel writer for the same path holding the grey images written so far, each repeated over R,
+        G and B (this writer is dropped): a folder whose colour images come after grey ones keeps colour."""
+        if self.shape_tail[0] != 1:
+            raise ValueError(f"only a 1-channel cache can be widened, this one has {self.shape_tail[0]}")
+        self._fh.flush()
+        wider = NpyStreamWriter(self.path, 3, self.shape_tail[1])
+        size = self.shape_tail[1] * self.shape_tail[2]
+        try:
+            with open(self._tmp, "rb") as fh:
+                fh.seek(_HEADER_BYTES)
+                for _ in range(self.count):
+                    grey = np.frombuffer(fh.read(size), np.uint8).reshape(1, *self.shape_tail[1:])
+                    wider.append(np.repeat(grey, 3, axis=0))
+        except BaseException:
+            wider.abort()
+            raise
+        self.abort()
+        return wider
+
 
 def cache_path(folder: Path, resolution: int) -> Path:
     """Path of the cache at ``resolution`` inside a dataset folder."""

@@ -48,6 +48,21 @@ def to_grayscale(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
+def is_colour(pixels: np.ndarray) -> bool:
+    """True for a (3, H, W) image whose channels differ (an RGB file holding grey levels is not colour)."""
+    return pixels.ndim == 3 and pixels.shape[0] == 3 and not (
+        np.array_equal(pixels[0], pixels[1]) and np.array_equal(pixels[1], pixels[2]))
+
+
+def channel_note(mode: str, channels: int, n_colour: int, n_images: int) -> str:
+    """How an import chose its channels, for the ingestion report."""
+    if mode != "auto":
+        return f"{mode} (asked): {channels} channel(s); {n_colour} of {n_images} images were in colour"
+    if channels == 3 and n_colour:
+        return f"auto: {n_colour} of {n_images} images in colour, so RGB (grey images repeated over R, G, B)"
+    return f"auto: {channels} channel(s); {n_colour} of {n_images} images in colour"
+
+
 def square_resize(pixels: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop (C, H, W) uint8 to a square and resize each channel to ``size`` (LANCZOS down, bicubic up)."""
     pixels = to_channels_first(pixels)

@@ -26,7 +26,7 @@ from medgan.data.cache import NpyStreamWriter, cache_path, keep_rows
 from medgan.data.decode import decode_files, default_workers
 from medgan.data.frames import Frame, SkippedFile
 from medgan.data.grouping import GroupingOptions, group_manifest, load_report, write_report
-from medgan.data.imageops import to_grayscale
+from medgan.data.imageops import channel_note, is_colour, to_grayscale
 from medgan.data.readers import ReadOptions
 from medgan.data.reuse import FINGERPRINT_FILE, copy_dataset_files, find_reusable, fingerprint
 from medgan.data.store import DatasetInfo, load_skipped, register_dataset
@@ -149,7 +149,8 @@ def ingest(
         labels: ``folders`` (first sub-folder), ``csv:PATH`` (file,label[,patient_id]), ``tag:KEYWORD``
             (DICOM attribute) or ``none``.
         resolution: side of the square base cache (32-256); other resolutions derive from it.
-        channels: ``auto`` (from the first image), ``gray`` or ``rgb``.
+        channels: ``auto`` (RGB when any image is in colour, grey images then repeated over R, G, B; else
+            one channel), ``gray`` or ``rgb``.
         workers: decoding workers (default: 1 for tiny imports, else twice the usable CPUs, at most 4).
         reuse: reuse the cache of an earlier import of the same unchanged files with the same settings.
         skipped_before: report rows from before decoding (e.g. instances a PACS did not deliver).
@@ -210,6 +211,7 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
            description, progress, workers, skipped_before, grouping) -> IngestResult:
     skipped: list[SkippedFile] = list(skipped_before)
     rows: list[dict] = []
+    n_colour = 0
     writer: NpyStreamWriter | None = None
     label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
     files = [f for f in list_source_files(root) if f.resolve() != label_csv]
@@ -228,9 +230,13 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
     try:
         for path, (frame, height, width) in decoded:
             pixels = frame.pixels  # (C, resolution, resolution)
+            colour = is_colour(pixels)
+            n_colour += colour
             if writer is None:
-                n_ch = {"gray": 1, "rgb": 3}.get(channels, pixels.shape[0])
+                n_ch = {"gray": 1, "rgb": 3}.get(channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0])
                 writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
+            elif channels == "auto" and colour and writer.shape_tail[0] == 1:  # colour after grey: keep colour
+                writer = writer.widened_to_rgb()
             if writer.shape_tail[0] == 1:
                 pixels = to_grayscale(pixels)
             elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
@@ -259,6 +265,7 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
     manifest = grouped.manifest
     skipped += grouped.dropped
     manifest.to_csv(staging / "manifest.csv", index=False)
+    grouped.report["channels"] = channel_note(channels, writer.shape_tail[0], n_colour, len(rows))
     write_report(staging, grouped)
     with open(staging / "skipped.csv", "w", newline="") as fh:
         out = csv.writer(fh)

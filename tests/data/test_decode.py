@@ -30,7 +30,7 @@ def test_workers_match_one_worker(tmp_path, make_dicom, monkeypatch, threads_run
     (tmp_path / "ct" / "IM99").write_bytes(b"\0" * 128 + b"DICM" + b"broken")
     one = ingest(tmp_path, "one", resolution=32, workers=1)
     two = ingest(tmp_path, "two", resolution=32, workers=2)
-    assert one.dataset.n_images == 12 + 12 + 5 and one.dataset.channels == 1
+    assert one.dataset.n_images == 12 + 12 + 5 and one.dataset.channels == 3  # colour PNGs: auto keeps colour
     assert [s.file for s in one.skipped] == ["ct/IM99"]
     assert [(s.file, s.reason) for s in one.skipped] == [(s.file, s.reason) for s in two.skipped]
     assert load_manifest(one.dataset).equals(load_manifest(two.dataset))

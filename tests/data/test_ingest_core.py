@@ -63,3 +63,24 @@ def test_duplicate_name_refused(tmp_path, demo_dataset):
     with pytest.raises(ValueError, match="already exists"):
         ingest(tmp_path, "demo-phantom")
     assert get_dataset("demo-phantom").n_images == 1000
+
+
+def test_auto_channels_keep_colour_found_after_grey_files(tmp_path):
+    from medgan.data.grouping import load_report
+
+    rng = np.random.default_rng(0)
+    grey = [rng.integers(0, 256, (16, 16), dtype=np.uint8) for _ in range(3)]
+    colour = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    (tmp_path / "src" / "x").mkdir(parents=True)
+    for i, image in enumerate(grey):
+        Image.fromarray(image).save(tmp_path / "src" / "x" / f"a{i}.png")  # grey files first in file order
+    Image.fromarray(colour).save(tmp_path / "src" / "x" / "b_colour.png")
+    Image.fromarray(np.repeat(grey[0][..., None], 3, axis=2)).save(tmp_path / "src" / "x" / "c_rgb_grey.png")
+    info = ingest(tmp_path / "src", "mixed", resolution=16, workers=1).dataset
+    images = np.asarray(load_images(info).images)
+    assert info.channels == 3 and images.shape == (5, 3, 16, 16)
+    assert np.array_equal(images[3], np.moveaxis(colour, -1, 0))  # the colour file keeps its colour
+    assert all(np.array_equal(images[i], np.repeat(grey[i][None], 3, axis=0)) for i in range(3))
+    assert load_report(info)["channels"].startswith("auto: 1 of 5 images in colour, so RGB")
+    grey_only = ingest(tmp_path / "src", "grey", resolution=16, channels="gray", workers=1).dataset
+    assert grey_only.channels == 1
