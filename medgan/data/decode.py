@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+from medgan.data import budget
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import square_resize, to_channels_first
 from medgan.data.readers import ReadOptions, reader_for, readers
@@ -44,15 +45,29 @@ def resized_frames(path: Path, options: ReadOptions, resolution: int) -> Iterato
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, UnreadableFile) else f"{type(exc).__name__}: {exc}"
+    """The skip reason a user sees: the reader's words, else the exception; no absolute server paths."""
+    from medgan.failures import without_paths
+
+    return without_paths(str(exc) if isinstance(exc, UnreadableFile) else f"{type(exc).__name__}: {exc}")
+
+
+RESULT_BYTES = 16 * 1024**2  # frames one pool task may hand back; a file with more is streamed in the caller
+_STREAM = "\0stream in the caller"
 
 
 def read_file(path: Path, options: ReadOptions, resolution: int) -> tuple[list[Decoded], str | None]:
-    """Pool task: all resized frames of one file and, when it stopped early, the reason (frames before it stay)."""
+    """Pool task: all resized frames of one file and, when it stopped early, the reason (frames before it stay).
+
+    A file whose frames exceed :data:`RESULT_BYTES` is not handed back (results wait in memory until the
+    caller takes them): the task returns ``([], _STREAM)`` and the caller streams that file itself."""
     out: list[Decoded] = []
+    held = 0
     try:
         for item in resized_frames(path, options, resolution):
             out.append(item)
+            held += item[0].pixels.nbytes
+            if held > RESULT_BYTES:
+                return [], _STREAM
     except Exception as exc:  # one broken file must never end the import
         return out, _reason(exc)
     return out, None
@@ -68,7 +83,7 @@ def default_workers(n_files: int) -> int:
     threads are used), at most ``MAX_WORKERS``."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     per_cpu = 1 if _can_fork() else 2
-    return 1 if n_files < PARALLEL_MIN_FILES else max(1, min(per_cpu * cpus, MAX_WORKERS))
+    return 1 if n_files < PARALLEL_MIN_FILES else max(1, min(per_cpu * cpus, MAX_WORKERS, budget.max_decode_workers()))
 
 
 def _executor(workers: int) -> Executor:
@@ -94,6 +109,7 @@ def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, wo
                 on_skip(path, _reason(exc))
             on_done(path)
         return
+    workers = min(workers, budget.max_decode_workers())  # peak memory stays within the decode budget
     readers()  # import every reader module before workers look readers up (or are forked)
     pending: deque[tuple[Path, Future | None]] = deque()
     todo = iter(files)
@@ -115,6 +131,9 @@ def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, wo
                     yield from decode_files([path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done)
                     continue
                 frames, reason = future.result()
+                if reason == _STREAM:
+                    yield from decode_files([path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done)
+                    continue
                 for item in frames:
                     yield path, item
                 if reason is not None:

@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import SegmentationStorage
 
+from medgan.data import budget
 from medgan.data.dicom_display import colour_uint8, frame_views, grayscale_frames, stored_uint8
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import to_grayscale
@@ -73,6 +74,8 @@ def _ends_mid_element(ds: Dataset) -> bool:
 
 def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     """Read a DICOM file (``force=True``); raises :class:`UnreadableFile` when it is not DICOM or has no image."""
+    if pixels:
+        budget.check_file_size(path)
     try:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=not pixels)
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
@@ -131,6 +134,7 @@ def _check_length(ds: Dataset) -> None:
 
 def _decode(ds: Dataset) -> np.ndarray:
     """All frames as (F, H, W) or (F, H, W, 3)."""
+    budget.check_dicom(ds)
     if (fast := _native_pixels(ds)) is not None:
         return fast
     _check_length(ds)

@@ -30,6 +30,7 @@ from medgan.data.imageops import channel_note, is_colour, to_grayscale
 from medgan.data.readers import ReadOptions
 from medgan.data.reuse import FINGERPRINT_FILE, copy_dataset_files, find_reusable, fingerprint
 from medgan.data.store import DatasetInfo, load_skipped, register_dataset
+from medgan.data.zipsafe import skipped_entries
 
 Progress = Callable[[int, int, str], None]
 UNLABELLED = "unlabelled"
@@ -209,7 +210,7 @@ def _reuse(previous: DatasetInfo, staging: Path, name: str, dataset_id: str, sou
 
 def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
            description, progress, workers, skipped_before, grouping) -> IngestResult:
-    skipped: list[SkippedFile] = list(skipped_before)
+    skipped: list[SkippedFile] = list(skipped_before) + skipped_entries(root)  # archive entries not extracted
     rows: list[dict] = []
     n_colour = 0
     writer: NpyStreamWriter | None = None

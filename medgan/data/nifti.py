@@ -14,6 +14,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from medgan.data import budget
 from medgan.data.dicom import frame_stacks
 from medgan.data.dicom_display import window_from_range
 from medgan.data.frames import Frame, UnreadableFile
@@ -46,7 +47,12 @@ def _slices(volume: np.ndarray, axis: int, window: tuple[float, float]) -> np.nd
 def read_nifti(path: Path, options: ReadOptions) -> Iterator[Frame]:
     """Yield the slices (or ``stack_depth``-slice stacks) of a NIfTI volume along ``options.nifti_axis``."""
     try:
-        img = nib.as_closest_canonical(nib.load(path))
+        loaded = nib.load(path)
+    except Exception as exc:  # nibabel raises many types for broken headers and truncated gzip streams
+        raise UnreadableFile(f"not a readable NIfTI volume ({type(exc).__name__}: {exc})") from exc
+    budget.check_nifti(loaded.header, options.nifti_axis)  # before reorienting, which reads the voxels
+    try:
+        img = nib.as_closest_canonical(loaded)
         data = np.asanyarray(img.dataobj)
     except Exception as exc:  # nibabel raises many types for broken headers and truncated gzip streams
         raise UnreadableFile(f"not a readable NIfTI volume ({type(exc).__name__}: {exc})") from exc

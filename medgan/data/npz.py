@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from medgan.data import budget
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import scale_to_uint8
 from medgan.data.medmnist import known_set
 from medgan.data.readers import ReadOptions, register_reader
+from medgan.data.zipsafe import MAX_TOTAL_BYTES
 
 SPLIT_PREFIXES = {"train": "train", "val": "val", "test": "test"}
 
@@ -27,6 +29,7 @@ def _iter_rows(zf: zipfile.ZipFile, member: str) -> Iterator[np.ndarray]:
         version = np.lib.format.read_magic(fh)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read_header(fh)
+        budget.check_npy_rows(shape, dtype, f"array {member}")
         if fortran or dtype.hasobject:
             raise UnreadableFile(f"array {member} is Fortran-ordered or holds Python objects; not supported")
         row_shape = shape[1:]
@@ -82,6 +85,7 @@ def read_npz(path: Path, options: ReadOptions) -> Iterator[Frame]:
         raise UnreadableFile(f"not a readable .npz archive ({exc})") from exc
     index = 0
     with zf:
+        budget.check_expansion(path.name, sum(i.file_size for i in zf.infolist()), path.stat().st_size, MAX_TOTAL_BYTES)
         for split, images_member, labels_member in _parts(zf):
             names = None
             if labels_member is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from medgan.data import budget
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import scale_to_uint8
 from medgan.data.readers import ReadOptions, register_reader
@@ -35,6 +36,7 @@ def read_raster(path: Path, options: ReadOptions) -> Iterator[Frame]:
             n_frames = getattr(img, "n_frames", 1)
             for index in range(n_frames):
                 img.seek(index)
+                budget.check_image(*img.size, budget.pillow_bytes_per_pixel(img.mode), n_frames)
                 img.load()
                 yield Frame(pixels=_pixels(img), source=str(path), frame=index)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
