@@ -7,12 +7,16 @@ A busy database is expected (a page creating a study while a worker reports prog
 ``MEDGAN_DB_BUSY_SECONDS`` per attempt (SQLite's busy timeout) and is retried with exponential backoff for
 up to ``MEDGAN_DB_RETRY_SECONDS`` in total before :class:`sqlite3.OperationalError` reaches the caller.
 Transactions are kept short: callers prepare their data (encode images, serialise JSON) before they begin.
+
+A worker process calls :func:`reuse_connections`: each of its threads then keeps one open connection (schema
+applied once), so a progress report or a cancel poll does not reconnect.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,7 +65,46 @@ def with_retry(fn: Callable[[], T], *, total_seconds: float | None = None) -> T:
         pause = min(pause * 2, _MAX_BACKOFF)
 
 
+_KEPT = threading.local()  # per thread: the kept connection, its database path and applied schemas
+_reuse = False
+
+
+class _KeptConnection:
+    """A thread's one connection: everything goes to the real one, except ``close()`` (a no-op)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn, self.schemas = conn, set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def close(self) -> None:
+        """Kept open for the thread's next call (closed with the thread)."""
+
+
+def reuse_connections() -> None:
+    """From now on every thread of this process keeps one connection to the workspace database."""
+    global _reuse
+    _reuse = True
+
+
 def connect(schema: str = "") -> sqlite3.Connection:
+    """The workspace database (this thread's kept connection after :func:`reuse_connections`)."""
+    if not _reuse:
+        return _open(schema)
+    kept = getattr(_KEPT, "conn", None)
+    if kept is None or _KEPT.path != db_path():
+        if kept is not None:
+            kept._conn.close()
+        kept, _KEPT.path = _KeptConnection(_open()), db_path()
+        _KEPT.conn = kept
+    if schema and schema not in kept.schemas:
+        with_retry(lambda: kept.executescript(schema))
+        kept.schemas.add(schema)
+    return kept
+
+
+def _open(schema: str = "") -> sqlite3.Connection:
     """Open the workspace database with WAL, a busy timeout and ``Row`` rows; apply ``schema`` if given.
 
     WAL is switched on only when the file is not in WAL mode yet (the mode is stored in the file), so opening

@@ -21,7 +21,8 @@ from PIL import Image
 from torch import nn
 
 from medgan import runs
-from medgan.models.registry import ModelConfig, build_models
+from medgan.data.imageops import image_grid
+from medgan.models.registry import build_models, model_config
 from medgan.sampling import CHUNK, chunk_spans, latent_chunk, sample_mix
 from medgan.train.batches import to_uint8
 from medgan.train.checkpoint import BEST, load_checkpoint
@@ -29,19 +30,6 @@ from medgan.train.config import Conditioning, TrainConfig
 from medgan.workspace import file_digest
 
 DEMO_FILE = "generator.pt"
-
-
-def model_config(config: TrainConfig) -> ModelConfig:
-    """The network shape a training config asks for."""
-    extra = {"width": config.width} if config.width else {}
-    return ModelConfig(
-        arch=config.arch,
-        resolution=config.resolution,
-        channels=config.channels,
-        n_classes=config.n_classes,
-        z_dim=config.z_dim,
-        **extra,
-    )
 
 
 def build_generator(config: TrainConfig, state: dict[str, torch.Tensor]) -> nn.Module:
@@ -167,21 +155,6 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
         device=dev,
         checkpoint="best" if all(p.name == BEST for p in paths.values()) else "latest",
     )
-
-
-def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
-    """Tile uint8 ``(N, C, H, W)`` images into one PIL image (grey, RGB, or the middle frame of a stack)."""
-    n, c, h, w = images.shape
-    tiles = images.transpose(0, 2, 3, 1) if c == 3 else images[:, c // 2]
-    nrows = -(-n // ncols)
-    shape = (nrows * (h + pad) + pad, ncols * (w + pad) + pad) + ((3,) if c == 3 else ())
-    canvas = np.zeros(shape, dtype=np.uint8)
-    for i, tile in enumerate(tiles):
-        r, col = divmod(i, ncols)
-        canvas[
-            pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w
-        ] = tile
-    return Image.fromarray(canvas)
 
 
 def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample") -> list[Path]:

@@ -119,7 +119,8 @@ def checkpoint_key(run_id: str) -> str:
 
 
 def write_status(folder: Path, status: str, step: int, total_steps: int, **extra: Any) -> None:
-    """Record a run's state in its folder (atomic); its display name and archived flag are kept."""
+    """Record a run's state in its folder (atomic, not fsynced: it is rewritten every few seconds); its
+    display name and archived flag are kept."""
     kept = {k: v for k, v in read_status(folder).items() if k in LABEL_KEYS}
     workspace.atomic_write_json(
         Path(folder) / STATUS_FILE,
@@ -128,9 +129,10 @@ def write_status(folder: Path, status: str, step: int, total_steps: int, **extra
             "status": status,
             "step": int(step),
             "total_steps": int(total_steps),
-            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "updated": workspace.now_iso(),
             **extra,
         },
+        durable=False,
     )
 
 
@@ -151,6 +153,11 @@ def _job_statuses() -> dict[str, str]:
         if "run_id" in job.params:
             statuses[job.params["run_id"]] = job.status
     return statuses
+
+
+def job_status(run_id: str) -> str | None:
+    """Status of the newest train job of a run (None for runs trained in the foreground)."""
+    return _job_statuses().get(run_id)
 
 
 def run_info(run_id: str, job_status: str | None = None) -> RunInfo:

@@ -34,7 +34,7 @@ def _actions(job: store.Job) -> None:
     ):
         try:
             if job.kind == "train":
-                from medgan.train.job import resume_run
+                from medgan.jobs.training import resume_run
 
                 resume_run(job.params["run_id"])
             else:

@@ -12,7 +12,7 @@ from medgan.train.config import (
     gpu_available,
     preset_overrides,
 )
-from medgan.train.monitor import RunWatcher, format_eta, latest_sample, loss_figure, progress
+from medgan.train.monitor import RunWatcher, describe, latest_sample, loss_figure, progress
 from medgan.ui.widgets import dataset_picker
 
 ACTIVE = ("queued", "running")
@@ -60,8 +60,8 @@ start = st.button("Start training", type="primary", key="train_start")
 
 
 if start:
+    from medgan.jobs.training import start_training
     from medgan.train.config import default_config
-    from medgan.train.job import start_training
 
     try:
         config = default_config(
@@ -96,13 +96,13 @@ def run_actions(run_id: str, status: str) -> None:
     """Cancel and Resume for the watched run, drawn inside the live view so they follow its status."""
     cancel_col, resume_col, _ = st.columns([1, 1, 4])
     if cancel_col.button("Cancel", disabled=status not in ACTIVE, key="train_cancel"):
-        from medgan.train.job import cancel_run
+        from medgan.jobs.training import cancel_run
 
         cancel_run(run_id)
         st.toast(f"Asked {run_id} to stop; it saves a checkpoint first.")
         st.rerun(scope="fragment")
     if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resume"):
-        from medgan.train.job import resume_run
+        from medgan.jobs.training import resume_run
 
         try:
             resume_run(run_id)
@@ -128,12 +128,7 @@ def live_view(run_id: str) -> None:
         watchers = st.session_state["train_watchers"] = {run_id: RunWatcher(run_id)}  # bounded: one run
     metrics = watchers[run_id].frame()
     state = progress(run_id, metrics)
-    speed = f"{state.images_per_sec:.0f} images/s" if state.images_per_sec else "speed unknown"
-    st.progress(
-        state.fraction,
-        text=f"{state.status}: step {state.step}/{state.total_steps}, {speed}, "
-        f"ETA {format_eta(state.eta_seconds)}",
-    )
+    st.progress(state.fraction, text=describe(state))
     curves, grid = st.columns([3, 2])
     if len(metrics):
         curves.plotly_chart(loss_figure(metrics), key=f"train_curves_{run_id}")

@@ -7,7 +7,7 @@ import pytest
 from medgan import manage, runs, workspace
 from medgan.data.store import DatasetNotFound, get_dataset, list_datasets
 from medgan.jobs import store as jobs
-from medgan.train.job import resume_run
+from medgan.jobs.training import resume_run
 
 
 def _files() -> set[str]:

@@ -64,8 +64,8 @@ def _config(args: argparse.Namespace):
 
 def _resume(run_id: str, steps: int | None) -> None:
     from medgan import runs
+    from medgan.jobs.training import training_data
     from medgan.train.config import load_config, save_config
-    from medgan.train.job import training_data
 
     training_data(run_id)
     config = load_config(runs.run_dir(run_id))

@@ -83,3 +83,18 @@ def to_pil(image: np.ndarray) -> Image.Image:
     if image.shape[0] == 3:
         return Image.fromarray(np.moveaxis(image, 0, -1), "RGB")
     return Image.fromarray(image[0], "L")
+
+
+def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
+    """Tile uint8 ``(N, C, H, W)`` images into one PIL image (grey, RGB, or the middle frame of a stack)."""
+    n, c, h, w = images.shape
+    tiles = images.transpose(0, 2, 3, 1) if c == 3 else images[:, c // 2]
+    nrows = -(-n // ncols)
+    shape = (nrows * (h + pad) + pad, ncols * (w + pad) + pad) + ((3,) if c == 3 else ())
+    canvas = np.zeros(shape, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, col = divmod(i, ncols)
+        canvas[
+            pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w
+        ] = tile
+    return Image.fromarray(canvas)

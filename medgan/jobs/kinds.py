@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 JOB_KINDS: dict[str, str] = {
-    "train": "medgan.train.job:run_train_job",
+    "train": "medgan.jobs.training:run_train_job",
     "compare": "medgan.classify.job:run_compare_job",
     "import": "medgan.jobs.tasks:run_import_job",
     "evaluate": "medgan.jobs.tasks:run_evaluate_job",

@@ -10,8 +10,8 @@ import time
 import traceback
 from typing import Any
 
-from medgan import workspace
-from medgan.jobs import store
+from medgan import db, workspace
+from medgan.jobs import devices, store
 from medgan.jobs.context import JobCancelled, JobContext
 from medgan.jobs.kinds import job_function
 
@@ -63,15 +63,16 @@ def _execute(job: store.Job) -> dict[str, Any]:
     return result
 
 
-def wait_for_turn(job_id: str, poll: float = QUEUE_POLL_SECONDS) -> bool:
-    """Block until this queued job may run (first in line, slot free); False if it left the queue."""
+def wait_for_turn(job_id: str, poll: float = QUEUE_POLL_SECONDS) -> devices.Slot | None:
+    """Block until this queued job may run (its turn, a slot free); its slot, or None if it left the queue."""
     pid = os.getpid()
     while True:
         store.reconcile()
-        if store.try_start(job_id, pid):
-            return True
+        slot = store.try_start(job_id, pid)
+        if slot is not None:
+            return slot
         if store._get(job_id).status != store.JobStatus.QUEUED:
-            return False
+            return None
         store.beat(job_id)
         time.sleep(poll)
 
@@ -83,10 +84,14 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 def run_worker(job_id: str) -> int:
     """The worker process's body: wait in the queue, run the job, record the outcome; exit status."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    db.reuse_connections()  # one connection per thread for the worker's whole life
     store._update(job_id, pid=os.getpid(), heartbeat=time.time())
-    if not wait_for_turn(job_id):
+    slot = wait_for_turn(job_id)
+    if slot is None:
         print(f"job {job_id} left the queue before it started ({store._get(job_id).status})", flush=True)
         return 0
+    devices.pin(slot)  # before the job imports anything that starts CUDA
+    print(f"job {job_id} runs on slot {slot.name} (CUDA_VISIBLE_DEVICES={slot.gpu or 'unchanged'})", flush=True)
     try:
         _execute(store._get(job_id))
     except Exception:  # noqa: BLE001 - already recorded as failed with its message

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from medgan import audit, db, workspace
+from medgan.jobs import devices
+from medgan.workspace import now_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -94,11 +96,6 @@ class Job:
         return workspace.subdir("jobs", self.id)
 
 
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 with seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _job(row: Any) -> Job:
     data = dict(row)
     data.pop("seq")
@@ -110,12 +107,7 @@ def _job(row: Any) -> Job:
 
 def max_running() -> int:
     """How many jobs may run at once: ``MEDGAN_MAX_JOBS``, else one per GPU, else one on CPU."""
-    configured = os.environ.get("MEDGAN_MAX_JOBS", "").strip()
-    if configured:
-        return max(1, int(configured))
-    import torch
-
-    return max(1, torch.cuda.device_count())
+    return len(devices.slots())
 
 
 def create_job(kind: str, params: dict[str, Any], title: str = "") -> str:
@@ -236,30 +228,39 @@ def max_tasks() -> int:
     return max(1, int(os.environ.get("MEDGAN_MAX_TASKS", "").strip() or 2))
 
 
-def try_start(job_id: str, pid: int) -> bool:
-    """Mark a queued job running if it is first in line of its queue (device kinds or short tasks) and a
-    slot of that queue is free (one transaction)."""
+def try_start(job_id: str, pid: int) -> devices.Slot | None:
+    """Mark a queued job running if a slot of its queue is free for it in queue order (one transaction):
+    device kinds (training, classifier) take device slots (:mod:`medgan.jobs.devices`), short tasks their
+    own ``MEDGAN_MAX_TASKS`` slots. Returns its slot, or None while it waits."""
     from medgan.jobs.kinds import DEVICE_KINDS
 
-    kind = _get(job_id).kind
-    device = kind in DEVICE_KINDS
-    lane = f"kind {'IN' if device else 'NOT IN'} ({', '.join('?' * len(DEVICE_KINDS))})"
-    limit = max_running() if device else max_tasks()
-    with db.transaction(SCHEMA) as conn:
+    device = _get(job_id).kind in DEVICE_KINDS
+    lane = f"j.kind {'IN' if device else 'NOT IN'} ({', '.join('?' * len(DEVICE_KINDS))})"
+    free = devices.slots() if device else [devices.Slot(f"task{i}", None) for i in range(max_tasks())]
+    with db.transaction(SCHEMA + devices.SCHEMA) as conn:
         running = conn.execute(
-            f"SELECT COUNT(*) FROM jobs WHERE status = ? AND {lane}", (JobStatus.RUNNING, *DEVICE_KINDS)
-        ).fetchone()[0]
-        first = conn.execute(
-            f"SELECT id FROM jobs WHERE status = ? AND {lane} ORDER BY seq LIMIT ?",
-            (JobStatus.QUEUED, *DEVICE_KINDS, max(0, limit - running)),
+            f"SELECT s.slot FROM jobs j LEFT JOIN job_slots s ON s.job_id = j.id WHERE j.status = ? AND {lane}",
+            (JobStatus.RUNNING, *DEVICE_KINDS),
         ).fetchall()
-        if job_id not in {r["id"] for r in first}:
-            return False
+        used = {r["slot"] for r in running}
+        free = [s for s in free if s.name not in used][sum(r["slot"] is None for r in running) :]
+        queued = conn.execute(
+            f"SELECT j.id, j.params FROM jobs j WHERE j.status = ? AND {lane} ORDER BY j.seq",
+            (JobStatus.QUEUED, *DEVICE_KINDS),
+        )
+        wants = [(r["id"], json.loads(r["params"]).get("gpu")) for r in queued.fetchall()]
+        slot = devices.assign(wants, free).get(job_id)
+        if slot is None:
+            return None
+        conn.execute(
+            "INSERT OR REPLACE INTO job_slots (job_id, slot, gpu) VALUES (?, ?, ?)",
+            (job_id, slot.name, slot.gpu),
+        )
         conn.execute(
             "UPDATE jobs SET status = ?, started = ?, pid = ?, heartbeat = ? WHERE id = ?",
             (JobStatus.RUNNING, now_iso(), pid, time.time(), job_id),
         )
-    return True
+    return slot
 
 
 def pid_alive(pid: int | None) -> bool:

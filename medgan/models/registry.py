@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 from torch import nn
 
@@ -157,6 +157,32 @@ def validate(config: ModelConfig) -> None:
         raise ValueError(f"{config.arch} does not support class-conditional training")
     if p.requires_conditional and not config.n_classes:
         raise ValueError(f"{config.arch} is class-conditional: it needs a labelled dataset (n_classes >= 2)")
+
+
+class NetworkShape(Protocol):
+    """What a training config says about the networks (a ``TrainConfig`` is one)."""
+
+    arch: str
+    resolution: int
+    channels: int
+    z_dim: int
+    width: int | None
+
+    @property
+    def n_classes(self) -> int: ...
+
+
+def model_config(config: NetworkShape) -> ModelConfig:
+    """The network shape a training config asks for (its width, or the architecture's default)."""
+    extra = {"width": config.width} if config.width else {}
+    return ModelConfig(
+        arch=config.arch,
+        resolution=config.resolution,
+        channels=config.channels,
+        n_classes=config.n_classes,
+        z_dim=config.z_dim,
+        **extra,
+    )
 
 
 def build_models(config: ModelConfig) -> tuple[nn.Module, nn.Module]:

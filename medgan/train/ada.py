@@ -14,6 +14,7 @@ for p to go from 0 to 1; small datasets trained for few images want a faster spe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -84,14 +85,24 @@ class AdaController:
     """Adjusts ``pipe.p`` from the discriminator's sign on real images.
 
     Call :meth:`observe` with E[sign(D(real))] of each discriminator batch (``stats["d_real_sign"]``
-    from :func:`medgan.train.losses.discriminator_loss`) and :meth:`step` once per training step.
+    from :func:`medgan.train.losses.discriminator_loss`, a tensor left on the device) and :meth:`step`
+    once per training step. Under DDP ``reduce`` sums a tensor over the ranks: every rank's observations
+    are folded in before p moves (one host sync and one collective every ``interval`` steps), so p is
+    the same on all ranks. :meth:`state_dict` folds them in too, so call it on every rank.
     """
 
     def __init__(
-        self, pipe: AugmentPipe, target: float = 0.6, speed_kimg: float = 500.0, interval: int = 4
+        self,
+        pipe: AugmentPipe,
+        target: float = 0.6,
+        speed_kimg: float = 500.0,
+        interval: int = 4,
+        reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.pipe, self.target, self.speed_kimg, self.interval = pipe, target, speed_kimg, interval
+        self.reduce = reduce
         self.sign_sum, self.count, self.steps = 0.0, 0, 0
+        self._pending: torch.Tensor | None = None  # this rank's (sign sum, count) not yet folded in
         self.r_t: float | None = None
 
     @property
@@ -99,24 +110,37 @@ class AdaController:
         """Current augmentation probability."""
         return self.pipe.p
 
-    def observe(self, sign_mean: float, count: int) -> None:
-        """Accumulate the mean sign of D on ``count`` real images."""
-        self.sign_sum += float(sign_mean) * count
-        self.count += count
+    def observe(self, sign_mean: torch.Tensor | float, count: int) -> None:
+        """Accumulate the mean sign of D on ``count`` real images (on the device, no sync)."""
+        sign = torch.as_tensor(sign_mean, dtype=torch.float32).detach()
+        pair = torch.stack([sign * count, torch.full_like(sign, float(count))])
+        self._pending = pair if self._pending is None else self._pending + pair
+
+    def _fold(self) -> None:
+        """Add every rank's pending observations to the totals (a collective under DDP)."""
+        pending = self._pending if self._pending is not None else torch.zeros(2)
+        if self.reduce is not None:
+            pending = self.reduce(pending)
+        sign_sum, count = pending.tolist()
+        self.sign_sum, self.count, self._pending = self.sign_sum + sign_sum, self.count + int(count), None
 
     def step(self, batch_size: int) -> float:
         """Count one training step of ``batch_size`` images; every ``interval`` steps update p. Returns p."""
         self.steps += 1
-        if self.steps % self.interval == 0 and self.count > 0:
-            self.r_t = self.sign_sum / self.count
-            adjust = math.copysign(1.0, self.r_t - self.target) if self.r_t != self.target else 0.0
-            change = adjust * batch_size * self.interval / (self.speed_kimg * 1000)
-            self.pipe.p = min(max(self.pipe.p + change, 0.0), 1.0)
-            self.sign_sum, self.count = 0.0, 0
+        if self.steps % self.interval == 0:
+            self._fold()
+            if self.count > 0:
+                self.r_t = self.sign_sum / self.count
+                adjust = math.copysign(1.0, self.r_t - self.target) if self.r_t != self.target else 0.0
+                change = adjust * batch_size * self.interval / (self.speed_kimg * 1000)
+                self.pipe.p = min(max(self.pipe.p + change, 0.0), 1.0)
+                self.sign_sum, self.count = 0.0, 0
         return self.pipe.p
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything resume needs: p, the pending accumulators and the step count."""
+    def state_dict(self, fold: bool = True) -> dict[str, Any]:
+        """Everything resume needs: p, the pending accumulators (all ranks' when ``fold``) and the step count."""
+        if fold:
+            self._fold()
         return {"p": self.pipe.p, "sign_sum": self.sign_sum, "count": self.count, "steps": self.steps}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -127,3 +151,4 @@ class AdaController:
             int(state["count"]),
             int(state["steps"]),
         )
+        self._pending = None

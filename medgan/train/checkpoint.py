@@ -1,8 +1,10 @@
 """Atomic, code-free checkpoints: tensors and JSON only, loaded with ``torch.load(weights_only=True)``.
 
 A checkpoint holds everything needed to continue a run exactly: step, both networks and optimizers, the
-EMA generator, ADA's p, the AMP grad scaler and the random states (Python, NumPy, torch CPU and CUDA).
-Nothing in it is pickled code, so a checkpoint someone uploads cannot run anything when it is opened.
+EMA generator, ADA's p, the AMP grad scaler and the random states (Python, NumPy, torch CPU and CUDA) of
+every rank. Nothing in it is pickled code, so a checkpoint someone uploads cannot run anything when it is
+opened. Load on the CPU (the default) and let ``load_state_dict`` move tensors to the training device:
+random states must stay CPU tensors, whatever device trained or resumes the run.
 """
 
 from __future__ import annotations
@@ -39,15 +41,15 @@ def capture_rng() -> dict[str, Any]:
 
 
 def restore_rng(state: dict[str, Any]) -> None:
-    """Put back the random states saved by :func:`capture_rng`."""
+    """Put back the random states saved by :func:`capture_rng` (their tensors may sit on any device)."""
     version, mt_state, gauss = json.loads(state["python"])
     random.setstate((version, tuple(mt_state), gauss))
     np_name, np_pos, np_has_gauss, np_gauss = json.loads(state["numpy_meta"])
-    keys = state["numpy_keys"].numpy().astype(np.uint32)
+    keys = state["numpy_keys"].cpu().numpy().astype(np.uint32)
     np.random.set_state((np_name, keys, np_pos, np_has_gauss, np_gauss))
-    torch.set_rng_state(state["torch"])
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"][: torch.cuda.device_count()])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"][: torch.cuda.device_count()]])
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
@@ -77,5 +79,3 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"{path}: not a MedGAN checkpoint (format {data.get('format') if isinstance(data, dict) else '?'})"
         )
     return data
-
-

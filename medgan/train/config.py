@@ -60,7 +60,9 @@ class TrainConfig:
     z_dim: int = 100
     grow_steps: int | None = None  # ProGAN: steps the growing takes (default: all); then full size
     device: str = "auto"
-    amp: bool = True
+    amp: bool = True  # CUDA: bf16/fp16 autocast and TF32
+    sync_bn: bool = False  # CUDA under torchrun: BatchNorm statistics over all ranks' batches
+    compile: bool = False  # torch.compile the networks (off by default: not yet measured to help)
     split: str | None = "train"
     only_class: str | None = None
     dataset_id: str = ""  # the exact dataset version trained on, with its manifest's SHA-256 (set by create_run)

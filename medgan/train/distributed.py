@@ -1,7 +1,13 @@
 """Running the trainer unchanged under ``torchrun``: DistributedDataParallel over gloo (CPU) or nccl (GPU).
 
 Outside torchrun everything here is a no-op (one process, rank 0). Rank 0 alone writes logs, samples and
-checkpoints; every rank takes its own slice of the same deterministic global batch.
+checkpoints (with every rank's random state in them); every rank takes its own slice of the same
+deterministic global batch.
+
+Batch and learning rate under N ranks: ``batch_size`` in the config is the global batch. Each rank
+trains on ``batch_size / N`` images and DDP averages the gradients, so N ranks take the same step in
+expectation as one process on the whole batch, with the same learning rate: the learning rate does not
+scale with N, and ADA and EMA count the global batch.
 """
 
 from __future__ import annotations
@@ -60,6 +66,23 @@ def setup(device_type: str) -> DistInfo:
     return info
 
 
+def local_batch_size(batch_size: int, info: DistInfo) -> int:
+    """This rank's share of the global batch; ValueError when it does not divide evenly."""
+    if batch_size % info.world_size:
+        raise ValueError(
+            f"batch size {batch_size} does not split evenly over {info.world_size} processes: "
+            f"choose a multiple of {info.world_size}"
+        )
+    return batch_size // info.world_size
+
+
+def sync_batchnorm(module: nn.Module, info: DistInfo, device: torch.device, enabled: bool) -> nn.Module:
+    """``module`` with its BatchNorm layers synchronised over ranks (CUDA under DDP only; else as is)."""
+    if not (enabled and info.enabled and device.type == "cuda"):
+        return module
+    return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+
+
 def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     """``module`` wrapped in DistributedDataParallel when training on several processes."""
     if not info.enabled:
@@ -67,7 +90,10 @@ def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     ids = [device.index] if device.type == "cuda" else None
     # ProGAN's inactive levels get no gradient until they grow in, which DDP must be told about.
     return nn.parallel.DistributedDataParallel(
-        module, device_ids=ids, forward_sync_buffers=False, find_unused_parameters=hasattr(module, "set_level")
+        module,
+        device_ids=ids,
+        forward_sync_buffers=False,
+        find_unused_parameters=hasattr(module, "set_level"),
     )
 
 
@@ -76,13 +102,23 @@ def unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
 
 
-def all_mean(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
-    """Average a scalar tensor over all processes (for logging)."""
-    if info.enabled:
-        value = value.detach().clone()
-        dist.all_reduce(value)
-        value /= info.world_size
-    return value
+def all_sum(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Sum a tensor over all processes (one collective; moved to the backend's device and back)."""
+    if not info.enabled:
+        return value
+    comm = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else "cpu"
+    total = value.detach().to(comm, copy=True)
+    dist.all_reduce(total)
+    return total.to(value.device)
+
+
+def all_gather(obj: object, info: DistInfo) -> list[object]:
+    """Every rank's ``obj`` (picklable; tensors in it come back on the device they were on), by rank."""
+    if not info.enabled:
+        return [obj]
+    out: list[object] = [None] * info.world_size
+    dist.all_gather_object(out, obj)
+    return out
 
 
 def teardown(info: DistInfo) -> None:

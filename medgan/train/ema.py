@@ -38,10 +38,13 @@ class GeneratorEMA:
         Pass the bare module (``ddp.module``) under DistributedDataParallel. A progressively grown
         generator's level and fade-in are copied too.
         """
-        for ema_p, p in zip(self.model.parameters(), generator.parameters(), strict=True):
-            ema_p.lerp_(p.detach().to(ema_p.dtype), 1.0 - beta)
-        for ema_b, b in zip(self.model.buffers(), generator.buffers(), strict=True):
-            ema_b.copy_(b)
+        ema_params, params = list(self.model.parameters()), list(generator.parameters())
+        if len(ema_params) != len(params):
+            raise ValueError(f"EMA holds {len(ema_params)} parameters, the generator {len(params)}")
+        torch._foreach_lerp_(ema_params, [p.detach() for p in params], 1.0 - beta)  # one kernel per group
+        ema_buffers, buffers = list(self.model.buffers()), list(generator.buffers())
+        if ema_buffers:
+            torch._foreach_copy_(ema_buffers, buffers)
         if hasattr(generator, "set_level"):
             self.model.set_level(generator.level, generator.alpha)
 

@@ -27,6 +27,7 @@ from torch import nn
 
 Discriminator = Callable[[torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, torch.Tensor | None]]
 Augment = Callable[[torch.Tensor], torch.Tensor]
+Stats = dict[str, torch.Tensor]  # detached scalars, left on the device (no host sync per step)
 DRIFT = 1e-3
 
 
@@ -138,14 +139,14 @@ def discriminator_loss(
     augment: Augment | None = None,
     r1_weight: float = 0.0,
     real_losses: bool = False,
-) -> tuple[torch.Tensor, dict[str, float]]:
+) -> tuple[torch.Tensor, Stats]:
     """Discriminator loss on a real and a fake batch (``fake`` is detached here) with the same ``labels``.
 
     ``r1_weight`` > 0 adds that times the R1 penalty on the (augmented) real batch; ``real_losses`` adds
     the terms ``D(real, labels, real_losses=True)`` returns as its third item.
-    Returns the loss and stats: ``loss_d``, ``d_real`` and ``d_fake`` (mean logits), ``d_real_sign``
-    (E[sign D(real)], ADA's overfitting measure), and ``gp`` / ``aux_d`` / ``r1`` / the discriminator's
-    own terms when they apply.
+    Returns the loss and stats (detached 0-dim tensors, left on the device): ``loss_d``, ``d_real`` and
+    ``d_fake`` (mean logits), ``d_real_sign`` (E[sign D(real)], ADA's overfitting measure), and ``gp`` /
+    ``aux_d`` / ``r1`` / the discriminator's own terms when they apply.
     """
     spec = loss_kind(kind)
     real_in, fake_in = (real, fake.detach()) if augment is None else (augment(real), augment(fake.detach()))
@@ -153,22 +154,22 @@ def discriminator_loss(
     fake_logits, fake_cls = D(fake_in, labels)
     loss = spec.d_loss(real_logits.float(), fake_logits.float())
     stats = {
-        "d_real": real_logits.detach().float().mean().item(),
-        "d_fake": fake_logits.detach().float().mean().item(),
-        "d_real_sign": real_logits.detach().sign().float().mean().item(),
+        "d_real": real_logits.detach().float().mean(),
+        "d_fake": fake_logits.detach().float().mean(),
+        "d_real_sign": real_logits.detach().sign().float().mean(),
     }
     for name, (weight, term) in real_terms.items():
         loss = loss + weight * term
-        stats[name] = term.item()
+        stats[name] = term.detach()
     aux_real, aux_fake = _aux_loss(real_cls, labels), _aux_loss(fake_cls, labels)
     if aux_real is not None and aux_fake is not None:
         loss = loss + aux_weight * (aux_real + aux_fake)
-        stats["aux_d"] = (aux_real + aux_fake).item() / 2
+        stats["aux_d"] = (aux_real + aux_fake).detach() / 2
     if spec.gradient_penalty:
         gp = gradient_penalty(D, real_in, fake_in, labels)
         loss = loss + gp_weight * gp
-        stats["gp"] = gp.item()
-    stats["loss_d"] = loss.item()
+        stats["gp"] = gp.detach()
+    stats["loss_d"] = loss.detach()
     return loss, stats
 
 
@@ -179,17 +180,17 @@ def generator_loss(
     labels: torch.Tensor | None,
     aux_weight: float = 1.0,
     augment: Augment | None = None,
-) -> tuple[torch.Tensor, dict[str, float]]:
+) -> tuple[torch.Tensor, Stats]:
     """Generator loss on a fake batch (gradients flow into the generator). Stats: ``loss_g``, ``aux_g``."""
     spec = loss_kind(kind)
     logits, class_logits = D(fake if augment is None else augment(fake), labels)
     loss = spec.g_loss(logits.float())
-    stats: dict[str, float] = {}
+    stats: Stats = {}
     aux = _aux_loss(class_logits, labels)
     if aux is not None:
         loss = loss + aux_weight * aux
-        stats["aux_g"] = aux.item()
-    stats["loss_g"] = loss.item()
+        stats["aux_g"] = aux.detach()
+    stats["loss_g"] = loss.detach()
     return loss, stats
 
 

@@ -72,13 +72,16 @@ class RunWatcher:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a run stands: steps done of total, recent images/s, ETA in seconds (None when unknown)."""
+    """Where a run stands: steps done of total, recent images/s, ETA and training time so far in seconds
+    (None when unknown), and what a starting run is doing (``phase``: loading data, building model...)."""
 
     status: str
     step: int
     total_steps: int
     images_per_sec: float | None
     eta_seconds: float | None
+    elapsed_seconds: float | None = None
+    phase: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -86,24 +89,51 @@ class Progress:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
 
+def _forward(rows: pd.DataFrame) -> pd.DataFrame:
+    """Step and time differences between consecutive rows of one part, where both move forward.
+
+    A resumed run's time continues from its checkpoint; older runs restarted it at 0, and those jumps
+    back (and the first row after them) are dropped instead of counted as time.
+    """
+    diffs = rows[["step", "time"]].diff()
+    return diffs[(diffs["step"] > 0) & (diffs["time"] > 0)]
+
+
+def _elapsed(metrics: pd.DataFrame) -> float | None:
+    """Training time so far: per part, the first row's time plus every forward step in time."""
+    if not len(metrics) or "time" not in metrics:
+        return None
+    return float(
+        sum(rows["time"].iloc[0] + _forward(rows)["time"].sum() for _, rows in metrics.groupby("part"))
+    )
+
+
 def progress(run_id: str, metrics: pd.DataFrame) -> Progress:
-    """Progress of a run from its status file and metrics (ETA from the last rows' step rate)."""
-    info = runs.run_info(run_id, _job_status(run_id))
+    """Progress of a run from its status file and metrics (ETA from the latest rows' step rate)."""
+    info = runs.run_info(run_id, runs.job_status(run_id))
+    state = runs.read_status(runs.run_dir(run_id))
+    phase = state.get("phase") if state.get("status") == "starting" else None
     rate = eta = None
     if len(metrics) >= 2 and "images_per_sec" in metrics:
-        last = metrics.tail(min(len(metrics), 10))
-        rate = float(last["images_per_sec"].mean())
-        steps, seconds = last["step"].diff().abs().sum(), last["time"].diff().abs().sum()
+        latest = metrics[metrics["part"] == metrics["part"].iloc[-1]].tail(10)
+        rate = float(latest["images_per_sec"].mean())
+        forward = _forward(latest)
+        steps, seconds = forward["step"].sum(), forward["time"].sum()
         if steps > 0 and seconds > 0 and info.status in ("running", "queued"):
             eta = (info.total_steps - info.step) * seconds / steps
-    return Progress(info.status, info.step, info.total_steps, rate, eta)
+    return Progress(info.status, info.step, info.total_steps, rate, eta, _elapsed(metrics), phase)
 
 
-def _job_status(run_id: str) -> str | None:
-    from medgan.train.job import job_for_run
-
-    job = job_for_run(run_id)
-    return job.status if job else None
+def describe(state: Progress) -> str:
+    """One line for a progress bar: ``starting: loading data`` or status, step, speed, elapsed and ETA."""
+    if state.phase and state.status in ("running", "queued", "starting"):
+        return f"starting: {state.phase}"
+    speed = f"{state.images_per_sec:.0f} images/s" if state.images_per_sec else "speed unknown"
+    elapsed = f", {format_eta(state.elapsed_seconds)} elapsed" if state.elapsed_seconds is not None else ""
+    return (
+        f"{state.status}: step {state.step}/{state.total_steps}, {speed}{elapsed}, "
+        f"ETA {format_eta(state.eta_seconds)}"
+    )
 
 
 def format_eta(seconds: float | None) -> str:

@@ -23,7 +23,14 @@ EMA_RAMPUP = 0.05  # EMA half-life at most 5% of the images seen so far (StyleGA
 class TrainingTools:
     """Augmentation, EMA and growth state for one run; checkpointed through :meth:`state` / :meth:`load`."""
 
-    def __init__(self, config: TrainConfig, generator: nn.Module, images_per_step: int) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        generator: nn.Module,
+        images_per_step: int,
+        reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> None:
+        """``images_per_step`` counts all ranks (the global batch); ``reduce`` sums a tensor over ranks."""
         self.config, self.images_per_step = config, images_per_step
         self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.ada: AdaController | None = None
@@ -31,7 +38,7 @@ class TrainingTools:
             self.augment = DiffAugment()
         elif config.augment == Augment.ADA:
             pipe = AugmentPipe()
-            self.ada = AdaController(pipe, target=ADA_TARGET, speed_kimg=ADA_SPEED_KIMG)
+            self.ada = AdaController(pipe, target=ADA_TARGET, speed_kimg=ADA_SPEED_KIMG, reduce=reduce)
             self.augment = pipe
         self.ema = GeneratorEMA(generator) if config.ema else None
         self.grows = hasattr(generator, "set_level")
@@ -50,8 +57,8 @@ class TrainingTools:
             generator.set_level(level, alpha)
             discriminator.set_level(level, alpha)
 
-    def after_d_step(self, stats: dict[str, float], batch_size: int) -> None:
-        """After a discriminator step: give ADA the sign of D on this real batch."""
+    def after_d_step(self, stats: dict[str, torch.Tensor], batch_size: int) -> None:
+        """After a discriminator step: give ADA the sign of D on this rank's real batch."""
         if self.ada is not None:
             self.ada.observe(stats["d_real_sign"], batch_size)
 
@@ -69,11 +76,12 @@ class TrainingTools:
         """The network to draw samples from: the EMA copy when there is one."""
         return self.ema.model if self.ema is not None else generator
 
-    def state(self) -> dict[str, Any]:
-        """Checkpoint entries: ``ema`` weights (or None) and ADA state."""
+    def state(self, all_ranks: bool = True) -> dict[str, Any]:
+        """Checkpoint entries: ``ema`` weights (or None) and ADA state; ``all_ranks`` folds every rank's
+        pending ADA statistics in (a collective under DDP: all ranks call it)."""
         return {
             "ema": self.ema.state_dict() if self.ema is not None else None,
-            "ada": self.ada.state_dict() if self.ada is not None else None,
+            "ada": self.ada.state_dict(fold=all_ranks) if self.ada is not None else None,
         }
 
     def load(self, checkpoint: dict[str, Any]) -> None:

@@ -1,18 +1,25 @@
 """The training loop: named steps (``d_step``, ``g_step``, ``snapshot``) with progress and abort callbacks.
 
-One code path for CPU and CUDA (AMP in bf16 or fp16 with a grad scaler, channels_last) and for torchrun
-(DDP; rank 0 writes files). A run folder holds config.json, metrics.jsonl, samples/ and checkpoints/;
-the data order is a function of (seed, step) and every random state is checkpointed, so a resumed run
-continues exactly where it stopped.
+One code path for CPU and CUDA (AMP in bf16 or fp16 with a grad scaler, channels_last, cuDNN autotuning,
+TF32, fused Adam, optional ``torch.compile``) and for torchrun (DDP; rank 0 writes files; ``batch_size``
+is the global batch, see :mod:`medgan.train.distributed`). A run folder holds config.json, metrics.jsonl,
+samples/ and checkpoints/; the data order is a function of (seed, step) and every rank's random state is
+checkpointed, so a resumed run continues exactly where it stopped, on any device.
+
+Maintenance happens per tick (every ``log_every`` steps, and at steps 1, 2, 4, 8 so a new run shows a
+point and an ETA at once): statistics stay on the device between ticks and come back in one transfer,
+reduced over ranks together with the abort decision, so every rank stops at the same step. Sample grids
+(also one early at step 10) and checkpoints are written by a background thread.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,70 +28,86 @@ import torch
 
 from medgan import runs, workspace
 from medgan.data.store import dataset_version, encode_labels, get_dataset, load_images
-from medgan.generate import image_grid, model_config
-from medgan.jobs.store import now_iso
-from medgan.models.registry import build_models, preset, validate
+from medgan.models.registry import build_models, model_config, preset, validate
 from medgan.train import distributed, losses
-from medgan.train.batches import BatchSource, to_uint8
+from medgan.train.batches import BatchSource
 from medgan.train.checkpoint import BEST, LATEST, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from medgan.train.config import Conditioning, TrainConfig, load_config, save_config
+from medgan.train.device import configure_backends, make_optimizer, resolve_device, seed_everything
+from medgan.train.lock import RunLock
+from medgan.train.metrics_log import append_metrics, truncate_metrics
+from medgan.train.samples import fixed_samples, grid_path, write_grid
+from medgan.train.stats import TickStats, is_tick
 from medgan.train.tools import TrainingTools
 from medgan.train.tracking import MetricTracker
+from medgan.train.writer import BackgroundWriter, cpu_copy
 
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 AbortFn = Callable[[], bool]
-GRID_COLUMNS = 8
-
-
-def resolve_device(name: str, info: distributed.DistInfo) -> torch.device:
-    """``auto`` -> the local GPU when CUDA is present, else CPU."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and info.enabled:
-        return torch.device("cuda", info.local_rank)
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def _optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=betas)
+PhaseFn = Callable[[str], None]
+EARLY_SAMPLE_STEP = 10  # a first sample grid at this step, then every sample_every steps
 
 
 class Trainer:
-    """Trains one GAN into ``run_dir`` (resuming from its latest checkpoint when there is one)."""
+    """Trains one GAN into ``run_dir`` (resuming from its latest checkpoint when there is one).
 
-    def __init__(self, config: TrainConfig, run_dir: Path, info: distributed.DistInfo | None = None) -> None:
+    ``on_phase`` hears what the set-up is doing (``loading data``, ``building model``, ``resuming``).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        info: distributed.DistInfo | None = None,
+        on_phase: PhaseFn | None = None,
+    ) -> None:
+        phase = on_phase or (lambda _name: None)
         self.config, self.run_dir = config, Path(run_dir)
         self.info = info or distributed.DistInfo()
         self.device = resolve_device(config.device, self.info)
+        configure_backends(self.device, config.amp)
         self.preset = preset(config.arch)
-        seed_everything(config.seed + self.info.rank)
+        self.local_batch = distributed.local_batch_size(config.batch_size, self.info)
+        seed_everything(config.seed + self.info.rank)  # distinct noise per rank
+        phase("loading data")
+        self.data = self._batches()
+        phase("building model")
         G, D = build_models(model_config(config))
         # NHWC: faster convolutions with cuDNN (AMP) and, measured (7-11 %), with oneDNN on CPU
-        self.G = G.to(self.device, memory_format=torch.channels_last)
-        self.D = D.to(self.device, memory_format=torch.channels_last)
+        self.G = self._place(G)
+        self.D = self._place(D)
         p = self.preset
-        self.opt_g = _optimizer(p.optimizer, self.G.parameters(), config.lr_g or p.lr_g, p.betas)
-        self.opt_d = _optimizer(p.optimizer, self.D.parameters(), config.lr_d or p.lr_d, p.betas)
+        self.opt_g = make_optimizer(
+            p.optimizer, self.G.parameters(), config.lr_g or p.lr_g, p.betas, self.device
+        )
+        self.opt_d = make_optimizer(
+            p.optimizer, self.D.parameters(), config.lr_d or p.lr_d, p.betas, self.device
+        )
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
-        self.tools = TrainingTools(config, self.G, config.batch_size * self.info.world_size)
+        self.tools = TrainingTools(
+            config, self.G, config.batch_size, partial(distributed.all_sum, info=self.info)
+        )
         self.tracker = MetricTracker(config, self.device)
-        self.data = self._batches()
-        self.step = 0
+        self.step, self.elapsed_before = 0, 0.0
         self.metrics_path = self.run_dir / "metrics.jsonl"
+        self.writer = BackgroundWriter()
         if (self.run_dir / "checkpoints" / LATEST).is_file():
+            phase("resuming from checkpoint")
             self.load(self.run_dir / "checkpoints" / LATEST)
-        self.G_train = distributed.wrap(self.G, self.info, self.device)
-        self.D_train = distributed.wrap(self.D, self.info, self.device)
+        self.G_train = self._compiled(distributed.wrap(self.G, self.info, self.device))
+        self.D_train = self._compiled(distributed.wrap(self.D, self.info, self.device))
+
+    def _place(self, module: torch.nn.Module) -> torch.nn.Module:
+        module = distributed.sync_batchnorm(module, self.info, self.device, self.config.sync_bn)
+        return module.to(self.device, memory_format=torch.channels_last)
+
+    def _compiled(self, module: torch.nn.Module) -> torch.nn.Module:
+        """``torch.compile`` when the config asks (not with a gradient penalty's double backward, nor
+        for ProGAN, whose growing changes the graph)."""
+        if not self.config.compile or self.preset.gp_weight or hasattr(self.G, "set_level"):
+            return module
+        return torch.compile(module)
 
     def _amp_dtype(self) -> torch.dtype | None:
         if not (self.config.amp and self.device.type == "cuda"):
@@ -98,12 +121,15 @@ class Trainer:
         rows = np.ones(len(images), dtype=bool)
         if cfg.only_class is not None:
             rows = images.labels == cfg.only_class
-        label_ids = (encode_labels(images.labels[rows], cfg.class_names) if cfg.n_classes
-                     else np.zeros(int(rows.sum()), dtype=np.int64))
+        label_ids = (
+            encode_labels(images.labels[rows], cfg.class_names)
+            if cfg.n_classes
+            else np.zeros(int(rows.sum()), dtype=np.int64)
+        )
         return BatchSource(
             np.asarray(images.images[rows]),
             label_ids,
-            cfg.batch_size,
+            self.local_batch,
             cfg.seed,
             self.device,
             self.info.rank,
@@ -124,13 +150,17 @@ class Trainer:
         self.scaler.step(optimizer)
         self.scaler.update()
 
+    def noise(self, n: int) -> torch.Tensor:
+        """Fresh latent vectors from this rank's random stream."""
+        return torch.randn(n, self.config.z_dim, device=self.device)
+
     def generate(self, labels: torch.Tensor | None, n: int, keep_graph: bool) -> torch.Tensor:
         """A fake batch from fresh noise; with ``keep_graph`` the generator step reuses it (one forward)."""
-        z = torch.randn(n, self.config.z_dim, device=self.device)
+        z = self.noise(n)
         with self._autocast(), torch.set_grad_enabled(keep_graph):
             return self.G_train(z, labels)
 
-    def d_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+    def d_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> losses.Stats:
         """One discriminator update on a real batch and a fake batch with the same labels."""
         self.opt_d.zero_grad(set_to_none=True)
         with self._autocast():
@@ -150,7 +180,7 @@ class Trainer:
         self.tools.after_d_step(stats, real.shape[0])
         return stats
 
-    def g_step(self, fake: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+    def g_step(self, fake: torch.Tensor, labels: torch.Tensor | None) -> losses.Stats:
         """One generator update through the (just updated) discriminator, whose weights stay fixed here."""
         self.opt_g.zero_grad(set_to_none=True)
         frozen = not self.info.enabled  # DDP expects every parameter's gradient, so it keeps D's
@@ -164,7 +194,7 @@ class Trainer:
         self.tools.after_g_step(self.G)
         return stats
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self) -> losses.Stats:
         """``n_critic`` discriminator steps, then one generator step on the last fake batch."""
         self.tools.set_step(self.step, self.config.steps, self.G, self.D)
         n_critic = self.preset.n_critic
@@ -177,66 +207,58 @@ class Trainer:
         return stats
 
     def snapshot(self) -> Path:
-        """Write the sample grid from fixed noise (samples/latest.png and a step-stamped copy)."""
-        grid = image_grid(self.fixed_samples(), GRID_COLUMNS)
-        folder = self.run_dir / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"step_{self.step:07d}.png"
-        grid.save(path)
-        workspace.atomic_write_bytes(folder / "latest.png", path.read_bytes())
+        """Write the sample grid from fixed noise (samples/latest.png and a step-stamped copy); the images
+        are drawn here, the PNG is encoded and written in the background."""
+        path = grid_path(self.run_dir, self.step)
+        self.writer.submit(partial(write_grid, self.fixed_samples(), path))
         return path
 
-    @torch.no_grad()
     def fixed_samples(self) -> np.ndarray:
-        """Images from fixed noise (seeded by the config): one row per class when conditional."""
-        rows = len(self.config.class_names) if self.config.n_classes else 4
-        z = torch.randn(
-            rows * GRID_COLUMNS,
-            self.config.z_dim,
-            generator=torch.Generator().manual_seed(self.config.seed + 7919),
-        ).to(self.device)
-        labels = None
-        if self.config.n_classes:
-            labels = torch.arange(rows, device=self.device).repeat_interleave(GRID_COLUMNS)
-        generator = self.tools.sampling_generator(self.G)
-        was_training = generator.training
-        generator.eval()
-        images = generator(z, labels)
-        generator.train(was_training)
-        return to_uint8(images)
+        """uint8 images from the config's fixed noise (the EMA generator when kept)."""
+        return fixed_samples(self.tools.sampling_generator(self.G), self.config, self.device)
 
-    def state(self) -> dict[str, Any]:
-        """Everything a resume needs, as tensors and JSON."""
+    def state(self, elapsed: float = 0.0, all_ranks: bool = True) -> dict[str, Any]:
+        """Everything a resume needs, as tensors and JSON. With ``all_ranks`` (the default) a collective
+        under DDP, so every rank calls it: every rank's random state is gathered, ADA's statistics folded."""
+        rng = distributed.all_gather(capture_rng(), self.info) if all_ranks else [capture_rng()]
         return {
             "step": self.step,
+            "elapsed": float(elapsed),
             "config": json.dumps(self.config.to_dict()),
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "rng": capture_rng(),
-            **self.tools.state(),
+            "rng_ranks": rng,
+            **self.tools.state(all_ranks),
             **self.tracker.state(),
         }
 
-    def save(self, name: str = LATEST) -> Path:
-        """Atomic checkpoint into checkpoints/latest.pt (or ``name``, e.g. best.pt)."""
-        folder = self.run_dir / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
-        return save_checkpoint(folder / name, self.state())
+    def save(self, elapsed: float | None = None, name: str = LATEST) -> Path:
+        """Checkpoint into checkpoints/latest.pt (atomic; written in the background from a CPU copy).
+        Call it on every rank; rank 0 writes. ``elapsed``: training seconds so far (default: as loaded).
+        Another ``name`` (best.pt) is a rank-0 copy to sample from, saved without any collective."""
+        path = self.run_dir / "checkpoints" / name
+        state = self.state(self.elapsed_before if elapsed is None else elapsed, all_ranks=name == LATEST)
+        if self.info.is_main:
+            payload = cpu_copy(state)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer.submit(lambda: save_checkpoint(path, payload))
+        return path
 
     def track(self, elapsed: float) -> dict[str, Any]:
         """Tracked FID/KID of the sampling generator (a metrics.jsonl row); a new lowest FID is kept as best.pt."""
         row = self.tracker.measure(self.tools.sampling_generator(self.G), self.step)
-        self._append({**row, "time": round(elapsed, 3)})
+        append_metrics(self.metrics_path, {**row, "time": round(elapsed, 3)})
         if row["best"]:
-            self.save(BEST)
+            self.save(elapsed, BEST)
         return row
 
     def load(self, path: Path) -> None:
-        """Continue from a checkpoint written by :meth:`save`."""
-        ckpt = load_checkpoint(path, map_location=self.device)
+        """Continue from a checkpoint written by :meth:`save`, whichever device wrote it: it is read on
+        the CPU and ``load_state_dict`` moves weights and optimizer state to this trainer's device."""
+        ckpt = load_checkpoint(path, map_location="cpu")
         self.G.load_state_dict(ckpt["G"])
         self.D.load_state_dict(ckpt["D"])
         self.opt_g.load_state_dict(ckpt["opt_g"])
@@ -244,22 +266,18 @@ class Trainer:
         self.scaler.load_state_dict(ckpt["scaler"])
         self.tools.load(ckpt)
         self.tracker.load(ckpt)
-        restore_rng(ckpt["rng"])
         self.step = int(ckpt["step"])
+        self.elapsed_before = float(ckpt.get("elapsed", 0.0))
+        rank_states = ckpt.get("rng_ranks") or [ckpt["rng"]]  # older checkpoints: rank 0's state only
+        if self.info.rank < len(rank_states):
+            restore_rng(rank_states[self.info.rank])
+        else:  # more ranks than when it was saved: a fresh stream per rank, distinct from the others
+            seed_everything(self.config.seed + self.info.rank + 1_000_003 * self.step)
         if self.info.is_main:
-            self._truncate_metrics()
-
-    def _truncate_metrics(self) -> None:
-        """Drop metrics lines past the checkpoint (steps a killed worker logged but did not save)."""
-        if not self.metrics_path.is_file():
-            return
-        lines = self.metrics_path.read_text().splitlines(keepends=True)
-        kept = [line for line in lines if line.endswith("\n") and json.loads(line)["step"] <= self.step]
-        if len(kept) != len(lines):
-            workspace.atomic_write_text(self.metrics_path, "".join(kept))
+            truncate_metrics(self.metrics_path, self.step)
 
     def log(self, stats: dict[str, float], images_per_sec: float, elapsed: float) -> None:
-        """Append one metrics.jsonl line."""
+        """Append one metrics.jsonl line (``time``: training seconds since the run began, across resumes)."""
         row = {
             "step": self.step,
             "time": round(elapsed, 3),
@@ -267,37 +285,49 @@ class Trainer:
             "ada_p": self.tools.ada_p,
             **{k: round(float(v), 6) for k, v in stats.items()},
         }
-        self._append(row)
+        append_metrics(self.metrics_path, row)
 
-    def _append(self, row: dict[str, Any]) -> None:
-        with open(self.metrics_path, "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+    def _should_snapshot(self) -> bool:
+        step, cfg = self.step, self.config
+        return step % cfg.sample_every == 0 or step == EARLY_SAMPLE_STEP or step == cfg.steps
 
     def train(self, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None) -> int:
-        """Train until ``config.steps`` (or until ``abort_fn()`` is true); returns the step reached."""
-        cfg, main = self.config, self.info.is_main
-        images_per_step = cfg.batch_size * self.preset.n_critic * self.info.world_size
+        """Train until ``config.steps`` (or until ``abort_fn()`` is true); returns the step reached.
+
+        With one process ``abort_fn`` is polled before every step; under DDP at every tick, and the
+        ranks stop together when any of them saw it true.
+        """
+        cfg, main, ddp = self.config, self.info.is_main, self.info.enabled
+        images_per_step = cfg.batch_size * self.preset.n_critic
         started = window_start = time.perf_counter()
-        window_steps = 0
-        while self.step < cfg.steps and not (abort_fn and abort_fn()):
-            stats = self.train_step()
-            self.step += 1
-            window_steps += 1
-            if main and (self.step % cfg.log_every == 0 or self.step == cfg.steps):
-                now = time.perf_counter()
-                rate = window_steps * images_per_step / max(now - window_start, 1e-9)
-                self.log(stats, rate, now - started)
-                window_start, window_steps = now, 0
-                if progress_fn:
-                    progress_fn(self.step, cfg.steps, {**stats, "images_per_sec": rate})
-            if main and (self.step % cfg.sample_every == 0 or self.step == cfg.steps):
-                self.snapshot()
-            if main and self.tracker.due(self.step, cfg.steps):
-                self.track(time.perf_counter() - started)
-            if main and self.step % cfg.checkpoint_every == 0:
-                self.save()
-        if main:
-            self.save()
+        window_steps, tick, stop = 0, TickStats(), False
+        try:
+            while self.step < cfg.steps and not stop:
+                if not ddp and abort_fn is not None and abort_fn():
+                    break
+                tick.add(self.train_step())
+                self.step += 1
+                window_steps += 1
+                elapsed = self.elapsed_before + time.perf_counter() - started
+                if is_tick(self.step, cfg.log_every, cfg.steps):
+                    stats, stop = tick.reduce(self.info, ddp and abort_fn is not None and abort_fn())
+                    now = time.perf_counter()
+                    rate = window_steps * images_per_step / max(now - window_start, 1e-9)
+                    window_start, window_steps = now, 0
+                    if main:
+                        self.log(stats, rate, elapsed)
+                        if progress_fn:
+                            progress_fn(self.step, cfg.steps, {**stats, "images_per_sec": rate})
+                if main and self._should_snapshot():
+                    self.snapshot()
+                if main and self.tracker.due(self.step, cfg.steps):
+                    self.track(elapsed)
+                if self.step % cfg.checkpoint_every == 0:
+                    self.save(elapsed)
+            if self.step % cfg.checkpoint_every:
+                self.save(self.elapsed_before + time.perf_counter() - started)
+        finally:
+            self.writer.close()
         return self.step
 
 
@@ -315,7 +345,7 @@ def create_run(config: TrainConfig, run_id: str | None = None) -> str:
     folder = runs.run_dir(run_id)
     folder.mkdir(parents=True)
     save_config(config, folder)
-    runs.write_status(folder, "created", 0, config.steps, created=now_iso())
+    runs.write_status(folder, "created", 0, config.steps, created=workspace.now_iso())
     return run_id
 
 
@@ -353,33 +383,55 @@ def _parts(config: TrainConfig, folder: Path) -> list[tuple[TrainConfig, Path]]:
 def train_run(
     run_id: str, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None
 ) -> dict[str, Any]:
-    """Train (or resume) run ``run_id`` to its configured steps; per-class runs train each class in turn."""
+    """Train (or resume) run ``run_id`` to its configured steps; per-class runs train each class in turn.
+
+    The run folder's lock is held throughout (by rank 0 under torchrun): a second process asked to train
+    the same run raises :class:`medgan.train.lock.RunBusy` instead of writing into it too.
+    """
     folder = runs.run_dir(run_id)
     config = load_config(folder)
     info = distributed.setup(resolve_device(config.device, distributed.DistInfo()).type)
-    created = runs.read_status(folder).get("created", now_iso())
-    parts = _parts(config, folder)
-    total, done = config.steps * len(parts), 0
     try:
-        for k, (sub_config, sub_dir) in enumerate(parts):
-            if info.is_main and sub_dir != folder:
-                sub_dir.mkdir(parents=True, exist_ok=True)
-                save_config(sub_config, sub_dir)
-
-            def progress(
-                step: int, _total: int, stats: dict[str, float], offset: int = k * config.steps
-            ) -> None:
-                runs.write_status(folder, "running", offset + step, total, created=created)
-                if progress_fn:
-                    progress_fn(offset + step, total, stats)
-
-            trainer = Trainer(sub_config, sub_dir, info)
-            done = k * config.steps + trainer.train(progress, abort_fn)
-            if trainer.step < sub_config.steps:
-                break
+        with RunLock(folder) if info.is_main else nullcontext():
+            done, total = _train_parts(config, folder, info, progress_fn, abort_fn)
     finally:
         distributed.teardown(info)
     status = "done" if done >= total else "cancelled"
     if info.is_main:
+        created = runs.read_status(folder).get("created", workspace.now_iso())
         runs.write_status(folder, status, done, total, created=created)
     return {"run_id": run_id, "status": status, "step": done, "total_steps": total}
+
+
+def _train_parts(
+    config: TrainConfig,
+    folder: Path,
+    info: distributed.DistInfo,
+    progress_fn: ProgressFn | None,
+    abort_fn: AbortFn | None,
+) -> tuple[int, int]:
+    """Train each part of the run in turn; ``(steps done, total steps)`` over all parts."""
+    status = runs.read_status(folder)
+    created, before = status.get("created", workspace.now_iso()), int(status.get("step", 0))
+    parts = _parts(config, folder)
+    total, done = config.steps * len(parts), 0
+
+    def starting(name: str) -> None:
+        if info.is_main:
+            runs.write_status(folder, "starting", before, total, created=created, phase=name)
+
+    for k, (sub_config, sub_dir) in enumerate(parts):
+        if info.is_main and sub_dir != folder:
+            sub_dir.mkdir(parents=True, exist_ok=True)
+            save_config(sub_config, sub_dir)
+
+        def progress(step: int, _total: int, stats: dict[str, float], offset: int = k * config.steps) -> None:
+            runs.write_status(folder, "running", offset + step, total, created=created)
+            if progress_fn:
+                progress_fn(offset + step, total, stats)
+
+        trainer = Trainer(sub_config, sub_dir, info, on_phase=starting if k == 0 else None)
+        done = k * config.steps + trainer.train(progress, abort_fn)
+        if trainer.step < sub_config.steps:
+            break
+    return done, total

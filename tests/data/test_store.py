@@ -20,8 +20,8 @@ from medgan.data.store import (
     list_datasets,
     load_images,
 )
+from medgan.jobs.training import resume_run
 from medgan.train.config import default_config, load_config
-from medgan.train.job import resume_run
 from medgan.train.trainer import create_run
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from medgan.jobs import store
 from medgan.jobs.runner import run_inline
-from medgan.train.job import start_training
+from medgan.jobs.training import start_training
 from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
 
@@ -30,7 +30,7 @@ def test_queue_runs_in_order_with_one_slot(monkeypatch):
 def test_two_slots_start_two_jobs(monkeypatch):
     monkeypatch.setenv("MEDGAN_MAX_JOBS", "2")
     ids = [store.create_job("train", {}) for _ in range(3)]
-    assert [store.try_start(i, os.getpid()) for i in ids] == [True, True, False]
+    assert [bool(store.try_start(i, os.getpid())) for i in ids] == [True, True, False]
 
 
 def test_stale_heartbeat_or_dead_pid_marks_interrupted():

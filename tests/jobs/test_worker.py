@@ -12,7 +12,7 @@ import pytest
 
 from medgan import runs
 from medgan.jobs import store
-from medgan.train.job import start_training
+from medgan.jobs.training import start_training
 from tests.train.helpers import tiny_config
 
 pytestmark = pytest.mark.slow

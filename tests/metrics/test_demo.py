@@ -5,9 +5,9 @@ import dataclasses
 
 import torch
 
-from medgan.generate import load_generator, model_config
+from medgan.generate import load_generator
 from medgan.metrics.report import evaluate_generator
-from medgan.models.registry import build_models
+from medgan.models.registry import build_models, model_config
 from medgan.train.config import TrainConfig
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 from medgan import runs, workspace
 from medgan.generate import load_generator
+from medgan.train.checkpoint import load_checkpoint
+from medgan.train.config import load_config, save_config
 from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
 
@@ -52,8 +57,72 @@ def test_torchrun_new_run_is_one_run(demo_dataset, arch):
                "train", "--dataset", "demo-phantom", "--arch", arch, "--resolution", "32", "--steps", "2",
                "--batch-size", "8", "--width", "8", "--json"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
-    done = subprocess.run(command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(results) == 2 and results[0]["run_id"] == results[1]["run_id"]
     assert [r.id for r in runs.list_runs()] == [results[0]["run_id"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _two_ranks(run_id: str, out: Path) -> list[dict]:
+    """Train ``run_id`` with two gloo processes (the torchrun environment, set by hand); each rank's record."""
+    port, procs = _free_port(), []
+    out.mkdir(parents=True)
+    for rank in range(2):
+        env = {
+            **os.environ,
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": "2",
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "OMP_NUM_THREADS": "1",
+            "MEDGAN_HOME": str(workspace.home()),
+        }
+        command = [sys.executable, "-m", "tests.train.ddp_worker", run_id, str(out / f"rank{rank}.json")]
+        procs.append(
+            subprocess.Popen(command, cwd=workspace.REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        )
+    errors = [proc.communicate(timeout=300)[1] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), "\n".join(e[-2000:] for e in errors)
+    return [json.loads((out / f"rank{rank}.json").read_text()) for rank in range(2)]
+
+
+@pytest.mark.slow
+def test_two_rank_resume_equals_uninterrupted_two_rank_run_bitwise(demo_dataset, tmp_path):
+    """Two gloo ranks: 6 steps + resume to 8 equals 8 steps straight, bit for bit (weights, EMA, optimizer
+    moments, ADA); each rank draws its own noise before and after the resume; ADA p agrees on all ranks.
+    A fast-learning D (lr 0.01) is sure of the real images at once, so ADA raises p at step 4 and 8."""
+    config = {"steps": 8, "checkpoint_every": 3, "augment": "ada", "ema": True, "lr_d": 0.01}
+    straight = create_run(tiny_config(**config))
+    whole = _two_ranks(straight, tmp_path / "straight")
+    halves = create_run(tiny_config(**{**config, "steps": 6}))
+    first = _two_ranks(halves, tmp_path / "first")
+    cfg = load_config(runs.run_dir(halves))
+    cfg.steps = 8
+    save_config(cfg, runs.run_dir(halves))
+    second = _two_ranks(halves, tmp_path / "second")
+    a, b = (load_checkpoint(runs.run_dir(r) / "checkpoints" / "latest.pt") for r in (straight, halves))
+    assert a["step"] == b["step"] == 8
+    for part in ("G", "D", "ema"):
+        for name, tensor in a[part].items():
+            assert torch.equal(tensor, b[part][name]), f"{part}.{name} differs after resume"
+    for opt in ("opt_g", "opt_d"):
+        for key, state in a[opt]["state"].items():
+            assert all(torch.equal(state[k], b[opt]["state"][key][k]) for k in state), f"{opt} moments differ"
+    assert a["ada"] == b["ada"] and a["ada"]["p"] > 0  # p moved (every 4 steps) and matches
+    for records in (whole, second):
+        assert records[0]["ada"] == records[1]["ada"]  # identical on both ranks
+    for r in range(2):
+        assert first[r]["noise"] + second[r]["noise"] == whole[r]["noise"]  # each rank's stream continues
+    for records in (whole, first, second):
+        for row0, row1 in zip(records[0]["noise"], records[1]["noise"], strict=True):
+            assert row0[0] == row1[0] and row0[1:] != row1[1:]  # same step, different noise per rank

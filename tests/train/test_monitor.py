@@ -6,7 +6,15 @@ import json
 
 from medgan import runs
 from medgan.train.config import save_config
-from medgan.train.monitor import MetricsTail, RunWatcher, format_eta, latest_sample, loss_figure, progress
+from medgan.train.monitor import (
+    MetricsTail,
+    RunWatcher,
+    describe,
+    format_eta,
+    latest_sample,
+    loss_figure,
+    progress,
+)
 from tests.train.helpers import tiny_config
 
 
@@ -22,14 +30,23 @@ def test_metrics_tail_reads_only_complete_new_lines(tmp_path):
     assert tail.offset == path.stat().st_size
 
 
-def _fake_run(steps_done: int, total: int) -> str:
+def _fake_run(steps_done: int, total: int, restart_at: int | None = None) -> str:
+    """A run folder with metrics every 10 steps at 0.5 s a step; ``restart_at``: time restarts at 0 there,
+    as runs resumed before the time was carried over across resumes."""
     run_id = "20260101-000000-dcgan-abcdef"
     folder = runs.run_dir(run_id)
     folder.mkdir(parents=True)
     save_config(tiny_config(steps=total), folder)
     runs.write_status(folder, "running", steps_done, total)
     rows = [
-        {"step": s, "time": s * 0.5, "images_per_sec": 64.0, "loss_d": 1.0, "loss_g": 2.0, "ada_p": 0.0}
+        {
+            "step": s,
+            "time": (s - (restart_at or 0) * (s > (restart_at or total))) * 0.5,
+            "images_per_sec": 64.0,
+            "loss_d": 1.0,
+            "loss_g": 2.0,
+            "ada_p": 0.0,
+        }
         for s in range(10, steps_done + 1, 10)
     ]
     (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -46,6 +63,24 @@ def test_progress_eta_and_figure():
     figure = loss_figure(metrics)
     assert [t.name for t in figure.data] == ["loss_d", "loss_g"]  # ADA p hidden while 0
     assert latest_sample(run_id) is None
+    assert state.elapsed_seconds == 50.0
+    assert describe(state) == "running: step 100/300, 64 images/s, 50 s elapsed, ETA 1 min 40 s"
+
+
+def test_eta_and_elapsed_right_after_a_resume_that_restarted_the_time():
+    """Before, the ETA summed absolute time differences, so the jump back to 0 at a resume doubled it."""
+    state = progress(
+        run_id := _fake_run(steps_done=100, total=300, restart_at=60), RunWatcher(run_id).frame()
+    )
+    assert abs(state.eta_seconds - 100.0) < 1e-6  # still 200 steps at 0.5 s
+    assert abs(state.elapsed_seconds - 45.0) < 1e-6  # 10 -> 60 and 70 -> 100, plus the first row's 5 s
+
+
+def test_a_starting_run_says_what_it_is_doing():
+    run_id = _fake_run(steps_done=0, total=300)
+    runs.write_status(runs.run_dir(run_id), "starting", 0, 300, phase="loading data")
+    state = progress(run_id, RunWatcher(run_id).frame())
+    assert state.phase == "loading data" and describe(state) == "starting: loading data"
 
 
 def test_format_eta():

@@ -11,7 +11,8 @@ import torch
 from medgan import runs
 from medgan.generate import load_generator
 from medgan.models.registry import arch_names
-from medgan.train.trainer import create_run, train_run
+from medgan.train.config import load_config
+from medgan.train.trainer import Trainer, create_run, train_run
 from tests.train.helpers import tiny_config
 
 CASES = {
@@ -84,3 +85,23 @@ def test_abort_stops_early_and_keeps_a_checkpoint(demo_dataset):
     assert result["status"] == "cancelled" and result["step"] == 2
     assert load_generator(run_id).step == 2
     assert runs.list_runs()[0].status == "cancelled"
+
+
+def test_first_points_at_once_and_an_early_sample_grid(demo_dataset):
+    """Ticks at steps 1, 2, 4, 8 before the first log_every, so a new run shows a curve and an ETA at
+    once; a sample grid at step 10, then on schedule; set-up phases reported while it starts."""
+    run_id = create_run(tiny_config(steps=12, log_every=10, sample_every=100, checkpoint_every=100))
+    phases = []
+    trainer = Trainer(load_config(runs.run_dir(run_id)), runs.run_dir(run_id), on_phase=phases.append)
+    assert phases == ["loading data", "building model"]
+    trainer.train()
+    folder = runs.run_dir(run_id)
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [1, 2, 4, 8, 10, 12]
+    assert sorted(p.name for p in (folder / "samples").glob("step_*.png")) == [
+        "step_0000010.png",
+        "step_0000012.png",
+    ]
+    resumed = []
+    Trainer(load_config(folder), folder, on_phase=resumed.append)
+    assert resumed[-1] == "resuming from checkpoint"
