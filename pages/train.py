@@ -43,10 +43,12 @@ conditional = left.radio(
     horizontal=True,
     help="one model for all images, one class-conditional model, or one model per class",
 )
+augments = [a.value for a in Augment]
 augment = right.selectbox(
     "Augmentation",
-    [a.value for a in Augment],
-    key="train_augment",
+    augments,
+    index=augments.index(defaults.get("augment", Augment.NONE.value)),
+    key=f"train_augment_{arch}",
     help="DiffAugment or ADA (adaptive, target 0.6) help small datasets",
 )
 batch_size = left.number_input("Batch size", 4, 512, defaults["batch_size"], key=f"train_batch_{arch}")

@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     cond = parser.add_mutually_exclusive_group()
     cond.add_argument("--conditional", action="store_true", help="one class-conditional model")
     cond.add_argument("--per-class", action="store_true", help="one model per class")
-    parser.add_argument("--augment", choices=[a.value for a in Augment], default="none")
+    parser.add_argument("--augment", choices=[a.value for a in Augment], help="default: the architecture's preset")
     parser.add_argument("--no-ema", action="store_true", help="do not keep an EMA copy of the generator")
     parser.add_argument("--width", type=int, help="base feature count of the networks")
     parser.add_argument("--grow-steps", type=int, help="progan: steps the growing takes, then full size")

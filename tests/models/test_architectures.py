@@ -8,7 +8,7 @@ import torch
 from medgan.models.registry import ModelConfig, arch_names, build_models, count_parameters, preset
 from medgan.train.ada import AugmentPipe
 from medgan.train.diffaugment import DiffAugment
-from medgan.train.losses import after_d_step, discriminator_loss, generator_loss
+from medgan.train.losses import after_d_step, discriminator_loss, generator_loss, lazy_r1_weight
 
 torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
 ARCHS = ["dcgan", "wgan", "wgan-gp", "sngan", "acgan", "progan", "fastgan", "stylegan2"]
@@ -78,7 +78,8 @@ def test_one_optimisation_step_has_finite_losses(arch):
     real = torch.rand(8, 1, 32, 32) * 2 - 1
     labels = _labels(8, n_classes)
     fake = G(torch.randn(8, 16), labels)
-    loss_d, stats_d = discriminator_loss(p.loss, D, real, fake, labels, gp_weight=p.gp_weight)
+    extra = {"r1_weight": lazy_r1_weight(p.r1_gamma, p.r1_every, 0), "real_losses": p.real_losses}
+    loss_d, stats_d = discriminator_loss(p.loss, D, real, fake, labels, gp_weight=p.gp_weight, **extra)
     opt_d.zero_grad()
     loss_d.backward()
     opt_d.step()
@@ -133,10 +134,13 @@ def test_channels_last_and_autocast_run(arch):
     G, D = _build(arch, 32, 3, 2, width=4)
     G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     labels = _labels(4, 2)
-    kind = preset(arch).loss
+    p = preset(arch)
+    kind, extra = p.loss, {"r1_weight": p.r1_gamma, "real_losses": p.real_losses}
     with torch.autocast("cpu", dtype=torch.bfloat16):
         fake = G(torch.randn(4, 16), labels)
-        loss_d, stats = discriminator_loss(kind, D, fake.detach(), fake, labels, augment=DiffAugment())
+        loss_d, stats = discriminator_loss(
+            kind, D, fake.detach(), fake, labels, augment=DiffAugment(), **extra
+        )
         loss_g, _ = generator_loss(kind, D, fake, labels, augment=AugmentPipe(0.5))
     (loss_d + loss_g).backward()
     assert torch.isfinite(loss_d) and torch.isfinite(loss_g)

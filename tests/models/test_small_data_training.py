@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from medgan import runs
+from medgan.__main__ import main
 from medgan.data.ingest import ingest
 from medgan.data.readers import ReadOptions
 from medgan.generate import load_generator
+from medgan.train.config import load_config
 from medgan.train.trainer import create_run, train_run
 from tests.train.helpers import tiny_config
 
@@ -74,3 +76,13 @@ def test_trains_on_2p5d_stacks(workspace_home, tmp_path, arch):
     assert train_run(run_id)["status"] == "done"
     images = load_generator(run_id).sample(3, seed=1)
     assert images.shape == (3, 5, 32, 32) and images.dtype == np.uint8 and images.std() > 0
+
+
+@pytest.mark.parametrize(("arch", "augment"), [("fastgan", "diffaugment"), ("stylegan2", "ada")])
+def test_cli_uses_the_presets_augmentation_unless_told(demo_dataset, capsys, arch, augment):
+    base = ["train", "--dataset", "demo-phantom", "--arch", arch, "--resolution", "32", "--steps", "1"]
+    base += ["--batch-size", "4", "--width", "4", "--device", "cpu", "--json"]
+    for extra, expected in (([], augment), (["--augment", "none"], "none")):
+        assert main(base + extra) == 0
+        run_id = json.loads(capsys.readouterr().out)["run_id"]
+        assert load_config(runs.run_dir(run_id)).augment == expected

@@ -46,3 +46,10 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
     assert np.frombuffer(base64.b64decode(fid_x["bdata"]), dtype=fid_x["dtype"]).tolist() == [5, 10]
     assert "real-vs-real floor" in fid_chart["layout"]["annotations"][0]["text"]
     assert at.button(key="train_resume").disabled and at.button(key="train_cancel").disabled
+
+
+def test_augmentation_defaults_to_the_architectures_preset(demo_dataset):
+    at = AppTest.from_file(str(workspace.REPO_ROOT / "pages" / "train.py"), default_timeout=60).run()
+    for arch, augment in (("dcgan", "none"), ("fastgan", "diffaugment"), ("stylegan2", "ada")):
+        at.selectbox(key="train_arch").set_value(arch).run()
+        assert not at.exception and at.selectbox(key=f"train_augment_{arch}").value == augment
