@@ -67,8 +67,12 @@ with studies_tab:
         store.set_revoked(study.id, to_revoke)
         st.rerun()
 
-    res = results.study_results(study.id)
+    include = st.checkbox("Include revoked raters' ratings", key="turing_include_revoked",
+                          help="by default a revoked rater's ratings are left out of every number")
+    res = results.study_results(study.id, include_revoked=include)
     st.subheader(f"Results ({res['n_ratings']} ratings)")
+    if res["n_ratings_excluded"]:
+        st.caption(f"{res['n_ratings_excluded']} ratings of revoked raters left out: {', '.join(res['revoked_raters'])}")
     if res["split_warning"]:
         st.warning(res["split_warning"])
     if not res["n_ratings"]:
@@ -78,8 +82,10 @@ with studies_tab:
     acc_col, p_col, kappa_col = st.columns(3)
     acc_col.metric("Accuracy, all raters", f"{pooled['accuracy']['value']:.1%}",
                    help=f"95% CI {pooled['accuracy']['ci_low']:.1%}-{pooled['accuracy']['ci_high']:.1%}, "
-                        f"n = {pooled['n']} ratings")
-    p_col.metric("Binomial p vs 50% (chance)", f"{pooled['binomial_p']:.3g}")
+                        f"n = {pooled['n']} ratings of {pooled['n_images']} images; {pooled['method']}")
+    p_col.metric("p vs 50% (chance), clustered by image", f"{pooled['p_value']:.3g}",
+                 help=f"{pooled['method']}; the naive binomial p (every rating independent) would be "
+                      f"{pooled['naive_binomial_p']:.3g}")
     fleiss = agreement["fleiss_kappa"]
     kappa_col.metric("Fleiss' kappa", "n/a" if math.isnan(fleiss) else f"{fleiss:.3f}",
                      help=f"{agreement['fleiss_n_images']} images rated by all {agreement['fleiss_n_raters']} raters "

@@ -33,6 +33,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="address of the app for the rater links (default: $MEDGAN_BASE_URL or localhost:8501)")
     results_cmd = sub.add_parser("results", help="metrics, binomial tests and kappas of a study")
     results_cmd.add_argument("study", help="study name or id")
+    results_cmd.add_argument("--include-revoked", action="store_true",
+                             help="count revoked raters' ratings too (default: left out)")
     export = sub.add_parser("export", help="all ratings with truth as CSV")
     export.add_argument("study")
     export.add_argument("--out", required=True, type=Path)
@@ -64,15 +66,18 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    res = results.study_results(store.get_study(args.study).id)
-    acc = res["pooled"]["accuracy"]
-    lines = [f"{res['study']['name']}: {res['n_ratings']} ratings; all raters: accuracy {acc['value']:.1%} "
-             f"(95% CI {acc['ci_low']:.1%} to {acc['ci_high']:.1%}), binomial p vs 50% = {res['pooled']['binomial_p']:.3g}",
+    res = results.study_results(store.get_study(args.study).id, include_revoked=args.include_revoked)
+    pooled = res["pooled"]
+    acc = pooled["accuracy"]
+    lines = [f"{res['study']['name']}: {res['n_ratings']} ratings of {pooled['n_images']} images; all raters: accuracy "
+             f"{acc['value']:.1%} (95% CI {acc['ci_low']:.1%} to {acc['ci_high']:.1%}), p vs 50% = "
+             f"{pooled['p_value']:.3g} [{pooled['method']}; naive binomial p {pooled['naive_binomial_p']:.3g}]",
              results.per_rater_table(res).to_string(index=False) if res["per_rater"] else "(no ratings yet)",
              f"Fleiss' kappa: {res['agreement']['fleiss_kappa']:.3f} over {res['agreement']['fleiss_n_images']}"
              f" images rated by all {res['agreement']['fleiss_n_raters']} raters"]
-    if res["split_warning"]:
-        lines.insert(0, f"WARNING: {res['split_warning']}")
+    if res["n_ratings_excluded"]:
+        lines.insert(1, f"left out: {res['n_ratings_excluded']} ratings of revoked raters "
+                        f"({', '.join(res['revoked_raters'])}); --include-revoked counts them")
     _emit(args, res, "\n".join(lines))
     return 0
 

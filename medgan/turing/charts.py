@@ -25,7 +25,8 @@ def _chance_line(fig: go.Figure) -> go.Figure:
 
 
 def rater_metrics_figure(results: dict) -> go.Figure:
-    """Grouped bars per rater (and pooled): accuracy, sensitivity, specificity with 95% Wilson CIs."""
+    """Grouped bars per rater (95% Wilson CIs) and pooled (95% CIs clustered by image, GEE): accuracy,
+    sensitivity, specificity."""
     entries = results["per_rater"] + [{"rater": "all raters", **results["pooled"]}]
     x = [e["rater"] for e in entries]
     fig = go.Figure([_bar(metric, x, [e[metric] for e in entries]) for metric in METRICS])

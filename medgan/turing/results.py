@@ -62,6 +62,20 @@ def _metrics(frame: pd.DataFrame) -> dict:
                                    frame["answer"].to_numpy() == "synthetic")
 
 
+def _pooled(frame: pd.DataFrame) -> dict:
+    """All raters together, accounting for images rated by several raters (GEE, clustered by image); the naive
+    per-rating numbers (as if every rating were independent) are kept beside them for comparison."""
+    correct, images = frame["correct"].to_numpy(bool), frame["image_id"].to_numpy()
+    synthetic = frame["truth"].to_numpy() == "synthetic"
+    accuracy = stats.clustered_proportion(correct, images)
+    naive = _metrics(frame)
+    return {"n": len(frame), "n_images": accuracy["n_clusters"], "n_raters": int(frame["rater"].nunique()),
+            "accuracy": accuracy, "sensitivity": stats.clustered_proportion(correct[synthetic], images[synthetic]),
+            "specificity": stats.clustered_proportion(correct[~synthetic], images[~synthetic]),
+            "p_value": accuracy["p_value"], "method": accuracy["method"],
+            "naive_binomial_p": naive["binomial_p"]}
+
+
 def _agreement(frame: pd.DataFrame) -> dict:
     """Fleiss' kappa over images rated by every rater, and Cohen's kappa for each pair of raters."""
     wide = frame.pivot_table(index="image_id", columns="rater", values="answer", aggfunc="first")
@@ -90,19 +104,26 @@ def _split_warning(dataset: str) -> str:
     return warning and warning + " The study's held-out real images may come from patients the generator saw."
 
 
-def study_results(study_id: str) -> dict:
-    """Everything the results page and ``turing results --json`` show (NaN where there is no data)."""
+def study_results(study_id: str, include_revoked: bool = False) -> dict:
+    """Everything the results page and ``turing results --json`` show (NaN where there is no data).
+
+    Ratings of revoked raters are left out of every number unless ``include_revoked``; their names are listed.
+    """
     study = store.get_study(study_id)
-    frame = ratings_frame(study.id)
+    everything = ratings_frame(study.id)
+    frame = everything if include_revoked else everything[~everything["rater_revoked"]]
     per_rater = [{"rater": name, "revoked": bool(group["rater_revoked"].iloc[0]), **_metrics(group)}
                  for name, group in frame.groupby("rater", sort=True)]
+    revoked = sorted(set(everything.loc[everything["rater_revoked"], "rater"]))
     return {
         "study": {"id": study.id, "name": study.name, "dataset": study.dataset, "run_id": study.run_id,
                   "seed": study.seed, "per_class": study.per_class, "n_images": len(store.image_ids(study.id)),
                   "counts": study.details.get("counts", {})},
         "split_warning": _split_warning(study.dataset),
         "n_ratings": len(frame),
-        "pooled": _metrics(frame),
+        "revoked_raters": revoked, "revoked_included": include_revoked,
+        "n_ratings_excluded": len(everything) - len(frame),
+        "pooled": _pooled(frame),
         "per_rater": per_rater,
         "agreement": _agreement(frame),
         "by_confidence": stats.accuracy_by_confidence(frame["confidence"].to_numpy(), frame["correct"].to_numpy()),

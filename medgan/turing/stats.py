@@ -1,19 +1,29 @@
 """Statistics of a visual Turing test.
 
 "Positive" means synthetic: sensitivity is the share of synthetic images a rater called synthetic,
-specificity the share of real images called real. Proportions carry 95% Wilson score intervals
-(Wilson 1927); the test against chance is the exact two-sided binomial test (scipy.stats.binomtest).
-Agreement: Fleiss' kappa across raters (Fleiss 1971, "Measuring nominal scale agreement among many raters")
-and Cohen's kappa per pair of raters (Cohen 1960).
+specificity the share of real images called real. Per rater (each image rated once): 95% Wilson score
+intervals (Wilson 1927, ``statsmodels.stats.proportion.proportion_confint``) and the exact two-sided binomial
+test against chance (``scipy.stats.binomtest``). Pooled over raters, ratings of one image are not independent
+(an image that looks fake fools or warns every rater), so the pooled numbers come from a GEE logistic model
+with an exchangeable working correlation within image and robust (sandwich) standard errors (Liang K.-Y. &
+Zeger S. L., "Longitudinal data analysis using generalized linear models", Biometrika 1986; statsmodels GEE).
+Agreement: Fleiss' kappa across raters (Fleiss 1971, ``statsmodels.stats.inter_rater.fleiss_kappa``) and
+Cohen's kappa per pair of raters (Cohen 1960, ``sklearn.metrics.cohen_kappa_score``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import statsmodels.api as sm
+from scipy.special import expit
 from scipy.stats import binomtest, norm
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats import inter_rater
+from statsmodels.stats.proportion import proportion_confint
 
 
 @dataclass(frozen=True)
@@ -32,14 +42,11 @@ class Proportion:
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes in ``n`` trials."""
+    """Wilson score interval for ``k`` successes in ``n`` trials (NaN when ``n`` is 0)."""
     if n == 0:
         return math.nan, math.nan
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = proportion_confint(int(k), int(n), alpha=1 - confidence, method="wilson")
+    return float(low), float(high)
 
 
 def proportion(k: int, n: int, confidence: float = 0.95) -> Proportion:
@@ -70,6 +77,40 @@ def detection_metrics(truth_synthetic: np.ndarray, answer_synthetic: np.ndarray)
     }
 
 
+def clustered_proportion(success: np.ndarray, clusters: np.ndarray, confidence: float = 0.95) -> dict:
+    """The share of successes over ratings that cluster by image, its CI and the test against 50%.
+
+    GEE logistic intercept-only model, exchangeable correlation within cluster, robust standard errors; the
+    interval is the Wald interval of the logit mapped back. When every rating is a success (or none is), or
+    there are fewer than 2 clusters, the model is undefined: then the Wilson interval and binomial test over
+    the clusters themselves (as if each image were one rating, the most a clustering can cost) are given.
+    Returns k, n, n_clusters, value, ci_low, ci_high, p_value, within_cluster_correlation, the naive
+    (independent-ratings) Wilson interval, and ``method`` saying which was used.
+    """
+    y = np.asarray(success, dtype=float)
+    groups = np.unique(np.asarray(clusters), return_inverse=True)[1]
+    k, n, n_clusters = int(y.sum()), int(y.size), int(groups.max() + 1) if y.size else 0
+    naive_low, naive_high = wilson_interval(k, n, confidence)
+    out = {"k": k, "n": n, "n_clusters": n_clusters, "naive_ci_low": naive_low, "naive_ci_high": naive_high}
+    if n_clusters < 2 or k in (0, n):
+        share = k / n if n else math.nan
+        low, high = wilson_interval(round(share * n_clusters) if n else 0, n_clusters, confidence)
+        return {**out, "value": share, "ci_low": low, "ci_high": high, "within_cluster_correlation": math.nan,
+                "p_value": binomial_p_value(round(share * n_clusters) if n else 0, n_clusters),
+                "method": "Wilson interval and binomial test over images (GEE undefined: all answers equal)"}
+    model = sm.GEE(y, np.ones((n, 1)), groups=groups, family=sm.families.Binomial(),
+                   cov_struct=sm.cov_struct.Exchangeable())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter on tiny studies; the result is checked below
+        fit = model.fit()
+    logit, se = float(fit.params[0]), float(fit.bse[0])
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return {**out, "value": float(expit(logit)), "ci_low": float(expit(logit - z * se)),
+            "ci_high": float(expit(logit + z * se)), "p_value": float(2 * norm.sf(abs(logit) / se)),
+            "within_cluster_correlation": float(fit.model.cov_struct.dep_params),
+            "method": "GEE logistic, exchangeable within image, robust SE"}
+
+
 def fleiss_kappa(table: np.ndarray) -> float:
     """Fleiss' kappa of a subjects x categories table of counts (every subject rated by the same number).
 
@@ -81,12 +122,10 @@ def fleiss_kappa(table: np.ndarray) -> float:
     raters = counts.sum(axis=1)
     if not np.allclose(raters, raters[0]) or raters[0] < 2:
         raise ValueError("Fleiss' kappa needs the same number (>= 2) of ratings for every subject")
-    m = raters[0]
-    per_subject = ((counts * counts).sum(axis=1) - m) / (m * (m - 1))
-    p_bar = per_subject.mean()
     shares = counts.sum(axis=0) / counts.sum()
-    p_chance = float((shares * shares).sum())
-    return math.nan if math.isclose(p_chance, 1.0) else float((p_bar - p_chance) / (1 - p_chance))
+    if math.isclose(float((shares * shares).sum()), 1.0):
+        return math.nan
+    return float(inter_rater.fleiss_kappa(counts, method="fleiss"))
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -94,12 +133,10 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         raise ValueError("Cohen's kappa needs two answer lists of the same length")
-    if a.size == 0:
-        return math.nan
-    observed = float((a == b).mean())
     categories = np.union1d(a, b)
-    chance = float(sum((a == c).mean() * (b == c).mean() for c in categories))
-    return math.nan if math.isclose(chance, 1.0) else (observed - chance) / (1 - chance)
+    if a.size == 0 or math.isclose(float(sum((a == c).mean() * (b == c).mean() for c in categories)), 1.0):
+        return math.nan
+    return float(cohen_kappa_score(a, b))
 
 
 def accuracy_by_confidence(confidence: np.ndarray, correct: np.ndarray) -> list[dict]:

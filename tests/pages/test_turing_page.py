@@ -67,7 +67,7 @@ def test_results_show_metrics_kappa_charts_and_csv(owner_study):
     assert not at.exception
     assert "16 ratings" in at.subheader[0].value
     labels = [m.label for m in at.metric]
-    assert labels == ["Accuracy, all raters", "Binomial p vs 50% (chance)", "Fleiss' kappa"]
+    assert labels == ["Accuracy, all raters", "p vs 50% (chance), clustered by image", "Fleiss' kappa"]
     assert at.metric[0].value == "50.0%"  # everything called synthetic: half right
     per_rater = at.dataframe[1].value
     assert per_rater["rater"].tolist() == ["A", "B"] and per_rater["sensitivity"].tolist() == [1.0, 1.0]

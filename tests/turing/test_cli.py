@@ -31,6 +31,19 @@ def test_results_export_revoke_list(study, capsys, tmp_path):
     assert out["studies"][0]["name"] == "pilot" and out["studies"][0]["ratings"] == 4
 
 
+def test_results_leave_out_revoked_raters_unless_asked(study, capsys):
+    s, raters = study
+    for rater in raters[:2]:
+        for image_id in session.image_order(rater.token)[:3]:
+            session.record_answer(rater.token, image_id, "real", 2)
+    store.set_revoked(s.id, raters[1].name)
+    assert main(["turing", "results", "pilot"]) == 0
+    text = capsys.readouterr().out
+    assert "3 ratings of 3 images" in text and "left out: 3 ratings of revoked raters (B)" in text
+    code, res = _json(capsys, ["turing", "results", "pilot", "--include-revoked", "--json"])
+    assert code == 0 and res["n_ratings"] == 6 and res["revoked_included"] is True
+
+
 def test_results_text_and_errors(study, capsys):
     assert main(["turing", "results", "pilot"]) == 0
     assert "Fleiss' kappa" in capsys.readouterr().out

@@ -51,6 +51,28 @@ def test_per_rater_metrics(rated_study):
     assert res["pooled"]["accuracy"]["k"] == 12 + 6 + 8 and res["n_ratings"] == 36
 
 
+def test_revoked_raters_are_left_out_unless_asked_for(rated_study):
+    s, _ = rated_study
+    store.set_revoked(s.id, "B")
+    res = results.study_results(s.id)
+    assert [r["rater"] for r in res["per_rater"]] == ["A", "C"] and res["revoked_raters"] == ["B"]
+    assert (res["pooled"]["accuracy"]["k"], res["pooled"]["n"], res["n_ratings_excluded"]) == (20, 24, 12)
+    assert res["agreement"]["fleiss_n_raters"] == 2 and res["pooled"]["n_raters"] == 2
+    everyone = results.study_results(s.id, include_revoked=True)
+    assert (everyone["pooled"]["accuracy"]["k"], everyone["n_ratings_excluded"]) == (26, 0)
+    assert [r["revoked"] for r in everyone["per_rater"]] == [False, True, False]
+
+
+def test_pooled_numbers_are_clustered_by_image(rated_study):
+    s, _ = rated_study
+    pooled = results.study_results(s.id)["pooled"]
+    assert pooled["n_images"] == 12 and pooled["n"] == 36 and "GEE" in pooled["method"]
+    acc = pooled["accuracy"]
+    assert acc["ci_low"] <= acc["value"] <= acc["ci_high"]
+    assert acc["ci_high"] - acc["ci_low"] != pytest.approx(acc["naive_ci_high"] - acc["naive_ci_low"], abs=1e-3)
+    assert pooled["naive_binomial_p"] == pytest.approx(results.stats.binomial_p_value(26, 36))
+
+
 def test_agreement_matches_statsmodels_and_sklearn(rated_study):
     s, _ = rated_study
     res = results.study_results(s.id)

@@ -86,3 +86,48 @@ def test_detection_metrics_hand_computed():
 def test_accuracy_by_confidence_groups_levels():
     rows = stats.accuracy_by_confidence([1, 1, 5, 5, 5, 3], [True, False, True, True, False, True])
     assert [(r["confidence"], r["k"], r["n"]) for r in rows] == [(1, 1, 2), (3, 1, 1), (5, 2, 3)]
+
+
+def _simulated_study(rng, n_images=40, n_raters=5, logit=0.4, sd=1.5):
+    """Every rater rates every image; image i is spotted with probability expit(logit + u_i), u_i ~ N(0, sd)."""
+    easiness = rng.normal(0.0, sd, n_images)
+    correct = rng.random((n_raters, n_images)) < 1 / (1 + np.exp(-(logit + easiness)))
+    return correct.ravel(), np.tile(np.arange(n_images), n_raters)
+
+
+def _true_accuracy(logit=0.4, sd=1.5) -> float:
+    """The population-averaged accuracy E[expit(logit + u)], u ~ N(0, sd), by Gauss-Hermite quadrature."""
+    x, w = np.polynomial.hermite_e.hermegauss(80)
+    return float((w / (1 + np.exp(-(logit + sd * x)))).sum() / w.sum())
+
+
+def test_clustered_proportion_is_the_statsmodels_gee_fit():
+    import statsmodels.api as sm
+
+    correct, images = _simulated_study(np.random.default_rng(3))
+    result = stats.clustered_proportion(correct, images)
+    fit = sm.GEE(correct.astype(float), np.ones((len(correct), 1)), groups=images, family=sm.families.Binomial(),
+                 cov_struct=sm.cov_struct.Exchangeable()).fit()
+    low, high = fit.conf_int()[0]
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx((1 / (1 + np.exp(-low)), 1 / (1 + np.exp(-high))))
+    assert result["p_value"] == pytest.approx(fit.pvalues[0])
+    assert result["n"] == 200 and result["n_clusters"] == 40 and result["within_cluster_correlation"] > 0.1
+    assert result["ci_high"] - result["ci_low"] > 1.5 * (result["naive_ci_high"] - result["naive_ci_low"])
+
+
+def test_clustered_interval_covers_the_truth_where_the_naive_one_does_not():
+    rng, truth = np.random.default_rng(0), _true_accuracy()
+    covered = naive_covered = 0
+    for _ in range(200):  # 200 simulated studies of 40 images x 5 raters with image-level random effects
+        r = stats.clustered_proportion(*_simulated_study(rng))
+        covered += r["ci_low"] <= truth <= r["ci_high"]
+        naive_covered += r["naive_ci_low"] <= truth <= r["naive_ci_high"]
+    assert covered / 200 >= 0.91  # nominal 95%
+    assert naive_covered / 200 <= 0.88 and covered - naive_covered >= 15  # the naive interval is too narrow
+
+
+def test_clustered_proportion_without_variation_falls_back_to_the_images():
+    result = stats.clustered_proportion(np.ones(12, bool), np.repeat(np.arange(4), 3))
+    assert result["value"] == 1.0 and result["n_clusters"] == 4 and "over images" in result["method"]
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx(proportion_confint(4, 4, method="wilson"))
+    assert result["p_value"] == pytest.approx(stats.binomial_p_value(4, 4))
