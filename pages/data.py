@@ -164,7 +164,7 @@ if report:
     dup = report["duplicates"]
     st.markdown(f"**Duplicates** ({dup['feature']}; near copies at r >= {dup['threshold']}): {dup['n_groups']} "
                 f"group(s) of {dup['n_images']} images, {dup['n_exact_sets']} set(s) of identical images; "
-                f"{dup['action']}.")
+                f"{dup['action']}" + (f"; {dup['n_dropped']} dropped" if dup["n_dropped"] else "") + ".")
     if dup["conflicting_label_groups"]:
         st.warning(f"{len(dup['conflicting_label_groups'])} duplicate group(s) hold copies with different labels "
                    f"(groups {', '.join(map(str, dup['conflicting_label_groups']))}): check those labels.")

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from medgan.classify.folds import make_folds
 from medgan.commands.ingest import print_summary
 from medgan.data.duplicates import find_duplicates, low_res_features, split_units
 from medgan.data.grouping import GroupingOptions, load_duplicates, load_report, rows_with_copy_in
@@ -77,6 +78,10 @@ def test_planted_duplicates_land_in_one_split(tmp_path):
     assert table.groupby("group")["row"].apply(lambda rows: len({split_of[r] for r in rows})).max() > 1
     data = load_images(result.dataset)
     assert len(set(data.patients)) == len(manifest) - 12  # each copy shares its original's unit
+    group_of = dict(zip(table["row"], table["group"], strict=True))
+    for fold in make_folds(data.labels, data.patients, 3, 0.15, seed=0):  # the classifier's folds too
+        parts = [{group_of[r] for r in rows if r in group_of} for rows in (fold.train, fold.val, fold.test)]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
 
 
 def test_drop_duplicates_keeps_first_copy_and_rewrites_cache(tmp_path):

@@ -62,6 +62,13 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     assert at.selectbox(key="data_dataset").value == "brain" and _metrics(at)["Images"] == "252"
     assert any(w.value.startswith("Every image is its own patient") for w in at.warning)
     assert any("**Duplicates**" in m.value and "22 set(s) of identical images" in m.value for m in at.markdown)
+    at.text_input(key="data_fo_name").input("brain-unique")
+    at.checkbox(key="data_fo_drop").check().run()  # the user drops the copies
+    at.button(key="data_folder_import").click().run()
+    assert len(jobs_here()) == 1
+    at.run()
+    assert not at.exception and _metrics(at)["Images"] == "207" and _metrics(at)["Skipped files"] == "45"
+    assert any("dropped copies; 45 dropped" in m.value for m in at.markdown if "**Duplicates**" in m.value)
 
 
 def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
