@@ -217,3 +217,11 @@ def test_truncated_files_say_truncated(tmp_path):
         (tmp_path / "cut.dcm").write_bytes(data[:cut])
         with pytest.raises(UnreadableFile, match="truncated"):
             _read(tmp_path / "cut.dcm")
+
+
+def test_16bit_rgb_scales_by_bits_stored(make_dicom, tmp_path):
+    rgb = np.zeros((4, 4, 3), np.uint16)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 4095, 2048, 0
+    path = make_dicom(tmp_path / "rgb16.dcm", rgb, photometric="RGB", BitsStored=12, HighBit=11)
+    pixels = _read(path)[0].pixels
+    assert pixels.shape == (3, 4, 4) and pixels[:, 0, 0].tolist() == [255, 128, 0]
