@@ -26,14 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def write_ct_folder(folder: Path, n_files: int, size: int, seed: int = 0) -> list[Path]:
-    """``n_files`` CT-like int16 DICOM slices (two class folders, 10 slices per patient), windowed 40/400."""
+    """``n_files`` CT-like int16 DICOM slices (two class folders, 10 slices per patient), windowed 40/400.
+
+    Each slice has its own body outline and an organ blob, so slices are not near-duplicates of each other
+    (the importer groups near-identical images, which would make one group of a folder of copies)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size] / size
-    body = ((yy - 0.5) ** 2 + (xx - 0.5) ** 2 < 0.16).astype(np.float32)
     paths = []
     for i in range(n_files):
         label = "lesion" if i % 2 else "normal"
-        hu = -1000 + body * (1040 + rng.normal(0, 20, (size, size)))
+        cy, cx, ry, rx, oy, ox = rng.uniform([0.4, 0.4, 0.25, 0.3, 0.3, 0.3], [0.6, 0.6, 0.4, 0.45, 0.7, 0.7])
+        body = (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1).astype(np.float32)
+        organ = 60 * np.exp(-(((yy - oy) ** 2 + (xx - ox) ** 2) / 0.01))
+        hu = -1000 + body * (1040 + organ + rng.normal(0, 20, (size, size)))
         ds = Dataset()
         ds.file_meta = FileMetaDataset()
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -58,15 +63,21 @@ def plain_loop(paths: list[Path], resolution: int) -> np.ndarray:
     return out
 
 
-_CPU: dict[str, list[float]] = {}  # CPU seconds of this process per labelled run
+_CPU: dict[str, list[float]] = {}  # CPU seconds of this process and its finished children per labelled run
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished (joined) children, e.g. decoding workers."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _timed(fn, label: str = "") -> float:
-    """Wall-clock seconds of ``fn()``; with a label, its CPU seconds in this process are kept in ``_CPU``."""
-    start, cpu = time.perf_counter(), time.process_time()
+    """Wall-clock seconds of ``fn()``; with a label, its CPU seconds (workers included) are kept in ``_CPU``."""
+    start, cpu = time.perf_counter(), _cpu_seconds()
     fn()
     if label:
-        _CPU.setdefault(label, []).append(time.process_time() - cpu)
+        _CPU.setdefault(label, []).append(_cpu_seconds() - cpu)
     return time.perf_counter() - start
 
 
@@ -84,7 +95,7 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
         runs["ingest1"].append(_timed(lambda r=r: ingest(folder, f"one{r}", resolution=resolution, workers=1,
                                                          reuse=False), "ingest1"))
         runs["ingestN"].append(_timed(lambda r=r: ingest(folder, f"many{r}", resolution=resolution, workers=workers,
-                                                         reuse=False)))
+                                                         reuse=False), "ingestN"))
     n = len(paths)
     rate = {k: n / statistics.median(v) for k, v in runs.items()}
     spread = {k: f"{n / max(v):.0f}-{n / min(v):.0f}" for k, v in runs.items()}
@@ -96,8 +107,11 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
           f"with {workers} (median of {repeats} alternating runs; ingest also windows, labels, splits by "
           "patient and writes the manifest and cache)")
     cpu = {k: statistics.median(v) / n * 1000 for k, v in _CPU.items()}
-    print(f"CPU per file (1 worker, median): plain loop {cpu['plain']:.2f} ms, ingest {cpu['ingest1']:.2f} ms "
-          f"({cpu['ingest1'] / cpu['plain']:.2f}x the plain loop's work; less sensitive to other load than files/s)")
+    print(f"CPU per file (median): plain loop {cpu['plain']:.2f} ms, ingest {cpu['ingest1']:.2f} ms with 1 worker "
+          f"({cpu['ingest1'] / cpu['plain']:.2f}x the plain loop's work), {cpu['ingestN']:.2f} ms with {workers} (workers "
+          "included); CPU time is less sensitive to other load than files/s")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (files/s ratios need idle "
+          "cores: with other work running, each process gets a share of the CPUs)")
     info = get_dataset("one0")
     reingest = statistics.median(runs["ingest1"])
     again = _timed(lambda: ingest(folder, "again", resolution=resolution))
