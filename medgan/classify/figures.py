@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from medgan.classify.metrics import MACRO
-from medgan.classify.report import TABLE_METRICS, metrics_frame, table_frame
+from medgan.classify.report import TABLE_METRICS, arm_label, metrics_frame, table_frame
 
 
 def metric_figure(result: dict, size: str) -> go.Figure:
@@ -68,7 +68,7 @@ def size_figure(result: dict, metric: str = "f1") -> go.Figure:
         xs = [np.mean([t["n_train_real"] for t in result["trainings"] if t["size"] == s and t["arm"] == arm])
               for s in result["sizes"]]
         mine = frame[frame["arm"] == arm].set_index("size").loc[result["sizes"]]
-        fig.add_scatter(x=xs, y=mine["value"], name=arm, mode="lines+markers",
+        fig.add_scatter(x=xs, y=mine["value"], name=arm_label(result, arm, result["sizes"]), mode="lines+markers",
                         error_y={"type": "data", "symmetric": False, "array": mine["ci_high"] - mine["value"],
                                  "arrayminus": mine["value"] - mine["ci_low"]})
     fig.update_layout(title=f"Macro {TABLE_METRICS.get(metric, metric)} against training-set size",

@@ -1,4 +1,10 @@
-"""A comparison's result as a paper-ready markdown table, long-format CSV and JSON files."""
+"""A comparison's result as a paper-ready markdown table, long-format CSV and JSON files.
+
+Training-set size sweeps draw their synthetic images from the chosen generator, which was trained on the
+full training split, not on each size's real images: training one GAN per size and fold costs minutes to
+hours each on a CPU (the suite and most users run on one), so instead every synthetic-arm number at a
+reduced size is labelled "generator trained on the full training split" (:func:`arm_label`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from medgan import workspace
+from medgan.classify.arms import ARMS
 from medgan.classify.metrics import MACRO
 
 TABLE_METRICS = {"accuracy": "Accuracy", "sensitivity": "Sensitivity", "specificity": "Specificity",
@@ -25,6 +32,23 @@ def paired_frame(result: dict, size: str | None = None) -> pd.DataFrame:
     """One row per paired test (arm vs baseline), of one training-set size when ``size`` is given."""
     frame = pd.DataFrame(result["paired_tests"])
     return frame if size is None or frame.empty else frame[frame["size"] == size].reset_index(drop=True)
+
+
+def generator_note(result: dict) -> str:
+    """What the synthetic arms' generator was trained on (the label of reduced-size numbers)."""
+    n = result.get("n_seen_by_generator")
+    if n:
+        return f"generator trained on the full training split ({n} real images)"
+    return "generator trained on its own training data, not on this size's real images"
+
+
+def arm_label(result: dict, arm: str, sizes: list[str]) -> str:
+    """The arm's name, plus :func:`generator_note` for a synthetic arm when one of ``sizes`` is a reduced size
+    (its synthetic images then come from a generator that saw more real images than the arm)."""
+    reduced = any(size != "all" for size in sizes)
+    if ARMS[arm].synthetic and result.get("generators") and reduced:
+        return f"{arm} ({generator_note(result)})"
+    return arm
 
 
 def _cell(row: pd.Series) -> str:
@@ -72,6 +96,9 @@ def _caption(result: dict, size: str, frame: pd.DataFrame) -> str:
     if result.get("n_seen_by_generator"):
         caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
                     "training only, never tested.")
+    if result["generators"] and size != "all":
+        caption += (f" Synthetic arms at size {size}: {generator_note(result)}, not on the {size} real images "
+                    "the arm trains on.")
     return caption
 
 
@@ -85,7 +112,7 @@ def markdown_table(result: dict, size: str | None = None) -> str:
         mine = frame[frame["arm"] == arm].set_index("metric")
         cells = [_cell(mine.loc[m]) for m in TABLE_METRICS]
         p_values = [_p_value(result, size, arm, test) for test in ("McNemar exact", "DeLong AUC")]
-        lines.append("| " + " | ".join([arm, *cells, *p_values]) + " |")
+        lines.append("| " + " | ".join([arm_label(result, arm, [size]), *cells, *p_values]) + " |")
     return "\n".join(lines) + "\n\n" + _caption(result, size, frame) + "\n"
 
 
@@ -98,7 +125,8 @@ def markdown_size_table(result: dict, metric: str = "f1") -> str:
     header = ["Arm", *(f"{size} (n = {n_real[size]})" for size in frames)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for arm in result["config"]["arms"]:
-        lines.append("| " + " | ".join([arm, *(_cell(frame.loc[arm]) for frame in frames.values())]) + " |")
+        cells = [_cell(frame.loc[arm]) for frame in frames.values()]
+        lines.append("| " + " | ".join([arm_label(result, arm, list(frames)), *cells]) + " |")
     label = TABLE_METRICS.get(metric, metric)
     return ("\n".join(lines) + f"\n\n{label} (95% CI) against training-set size: real training images per fold "
             "(mean n in the header); the other arms add their augmented and/or synthetic images to these.\n")

@@ -52,6 +52,11 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
     assert f"| {tumor_sens['value']:.3f} ({tumor_sens['ci_low']:.3f}-{tumor_sens['ci_high']:.3f}) |" in table
     sizes_table = report.markdown_size_table(result)
     assert sizes_table.splitlines()[0].startswith("| Arm | 60 (n = ") and sizes_table.count("\n| real") == 4
+    note = "generator trained on its own training data, not on this size's real images"
+    assert sizes_table.count(f"synthetic ({note}) |") == 2 and "| real+classic |" in sizes_table
+    assert note not in table  # at the full training folds the generator saw no more than the arm
+    assert f"Synthetic arms at size 60: {note}" in report.markdown_table(result, "60")
+    assert report.markdown_table(result, "60").count(f"({note})") == 2
     path = report.save_result(result, tmp_path)
     assert report.load_result(tmp_path) == json.loads(path.read_text())
     assert (tmp_path / "table.md").read_text() == table + "\n" + sizes_table
