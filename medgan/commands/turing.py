@@ -78,6 +78,8 @@ def _results(args: argparse.Namespace) -> int:
     if res["n_ratings_excluded"]:
         lines.insert(1, f"left out: {res['n_ratings_excluded']} ratings of revoked raters "
                         f"({', '.join(res['revoked_raters'])}); --include-revoked counts them")
+    if res["split_warning"]:
+        lines.insert(0, f"WARNING: {res['split_warning']}")
     _emit(args, res, "\n".join(lines))
     return 0
 

@@ -121,10 +121,14 @@ def test_progress_table_lists_links(study):
     assert table["link"].iloc[0] == f"http://host:8501/?rater={raters[0].token}"
 
 
-def test_image_level_dataset_warns_in_results(study, demo_dataset):
+def test_image_level_dataset_warns_in_results(study, demo_dataset, capsys):
     s, _ = study
     assert results.study_results(s.id)["split_warning"] == ""  # the demo has two images per patient
     manifest = pd.read_csv(demo_dataset.folder / "manifest.csv")
     manifest.assign(patient_id=manifest["source"]).to_csv(demo_dataset.folder / "manifest.csv", index=False)
     warning = results.study_results(s.id)["split_warning"]
     assert warning.startswith("Every image is its own patient") and "generator saw" in warning
+    from medgan.__main__ import main
+
+    assert main(["turing", "results", s.name]) == 0
+    assert capsys.readouterr().out.startswith("WARNING: Every image is its own patient")
