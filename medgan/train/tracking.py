@@ -1,9 +1,9 @@
 """FID/KID tracked while training, the way StyleGAN2-ADA tracks its metrics (``metric_main`` at every tick).
 
 Every ``config.track_every`` steps the worker draws ``config.track_n`` images from fixed noise (seeded by the
-run, the same images every time; class labels drawn once in the proportions of the real reference), embeds
-them with the run's extractor (``domain``: the in-domain CNN of :mod:`medgan.metrics.domain`, or
-``inception``) and scores them against the cached features of the held-out real images (val + test; the
+run, the same images every time; class labels in the proportions of the real reference, by
+``medgan.sampling.split_counts``), embeds them with the run's extractor (``domain``: the in-domain CNN of
+:mod:`medgan.metrics.domain`, or ``inception``) and scores them against the cached features of the held-out real images (val + test; the
 part's class only for per-class models). Beside each value it writes the real-vs-real floor: the same
 metric for as many *training* images (real, disjoint from the reference) against the same reference, so the
 floor has the generator's sample sizes. The row goes to metrics.jsonl; a new lowest FID tells the trainer to
@@ -28,6 +28,7 @@ from medgan.data.store import get_dataset, load_images
 from medgan.metrics.features import Extractor, get_extractor, real_features
 from medgan.metrics.fid import fid
 from medgan.metrics.kid import kid
+from medgan.sampling import split_counts
 from medgan.train.batches import to_uint8
 from medgan.train.config import TrainConfig
 
@@ -109,8 +110,10 @@ class MetricTracker:
         z = torch.randn(cfg.track_n, cfg.z_dim, generator=gen)
         if not cfg.n_classes:
             return z, None
-        pick = np.random.default_rng(cfg.seed + NOISE_SEED_OFFSET).choice(ref.reference_labels, cfg.track_n)
-        return z, torch.from_numpy(pick)
+        names = list(cfg.class_names)
+        shares = np.bincount(ref.reference_labels, minlength=len(names))
+        counts = split_counts(cfg.track_n, names, dict(zip(names, shares.tolist(), strict=True)))  # the one helper
+        return z, torch.from_numpy(np.repeat(np.arange(len(names)), list(counts.values())))
 
     @torch.no_grad()
     def samples(self, generator: nn.Module, batch_size: int = 64) -> np.ndarray:
