@@ -42,7 +42,7 @@ PRESET = ArchPreset(
     description="FastGAN: skip-layer excitation, self-supervised discriminator; made for few hundred images.",
 )
 G_FEATURES = {4: 16, 8: 8, 16: 4, 32: 2, 64: 2, 128: 1, 256: 0.5}  # x width, per map size (paper's nfc)
-D_FEATURES = {8: 16, 16: 8, 32: 4, 64: 2, 128: 1, 256: 0.5, 512: 0.25}
+D_FEATURES = {8: 16, 16: 8, 32: 4, 64: 2, 128: 1, 256: 0.5, 512: 0.25}  # x width, per 2x map size (ditto)
 
 
 def _features(table: dict[int, float], size: int, width: int) -> int:
@@ -197,14 +197,14 @@ class FastDiscriminator(nn.Module):
         self.n_classes, self.resolution, self.channels = config.n_classes, config.resolution, config.channels
         w, res = config.width, config.resolution
         self.sizes = [res // 2**i for i in range(int(math.log2(res // 8)) + 1)]  # R, R/2, ..., 8
-        feats = {s: _features(D_FEATURES, 2 * s if s == res else s, w) for s in self.sizes}
+        feats = {s: _features(D_FEATURES, 2 * s, w) for s in self.sizes}
         self.stem = nn.Sequential(conv(config.channels, feats[res], 3, 1, 1, bias=False), nn.LeakyReLU(0.2))
         self.blocks = nn.ModuleList(DownBlock(feats[s], feats[s // 2]) for s in self.sizes[:-1])
         self.sle_sources = dict((t, s) for s, t in sle_pairs(self.sizes, -8))
         self.sle = nn.ModuleDict(
             {str(t): SkipExcitation(feats[s], feats[t]) for t, s in self.sle_sources.items()}
         )
-        f_head = _features(D_FEATURES, 8, w) // 2
+        f_head = _features(D_FEATURES, 8, w)
         self.head_features = nn.Sequential(
             conv(feats[8], f_head, 1, 1, 0, bias=False), nn.BatchNorm2d(f_head), nn.LeakyReLU(0.2, True)
         )
