@@ -18,9 +18,9 @@ discriminator adds a projection term. Widths: ``min(8 * width, width * R / size)
 which at 256 px and ``width=64`` is StyleGAN2-ADA's 256 px configuration (16384 / size, at most 512).
 
 Left out: the FIR (blur) filters of up- and downsampling (bilinear upsampling and average pooling are
-used instead), path-length regularisation, style mixing, truncation (and its tracked average w), the
-fused grouped convolution and fp16 clamping, and the linear output (images pass through tanh so that
-every generator here returns [-1, 1]).
+used instead), path-length regularisation, style mixing, truncation (and its tracked average w), Adam's
+learning-rate and beta adjustment for the lazy R1 steps, the fused grouped convolution and fp16
+clamping, and the linear output (images pass through tanh so that every generator here returns [-1, 1]).
 """
 
 from __future__ import annotations
