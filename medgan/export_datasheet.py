@@ -25,11 +25,18 @@ def _dataset_section(name: str) -> str:
         if name != DEMO_NAME:
             return f"- Name: {name} (not registered in this workspace any more; no further record)\n"
         return f"- Name: {name}\n- Source: made by code (medgan.data.phantom)\n- Description: {DEMO_DESCRIPTION}\n"
+    from medgan.data.grouping import load_report
+    from medgan.data.patients import split_warning
+
     classes = ", ".join(f"{label} ({count})" for label, count in info.classes.items())
+    report, warning = load_report(info), split_warning(info)
+    grouping = (f"- Patients: {report['patients']['n_patients']}; duplicate groups: {report['duplicates']['n_groups']} "
+                f"({report['duplicates']['action']})\n" if report else "")
     return (
         f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
         f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"
-        f"- Description: {info.description or '(none given at import)'}\n"
+        f"- Description: {info.description or '(none given at import)'}\n{grouping}"
+        + (f"- WARNING: {warning}\n" if warning else "")
     )
 
 

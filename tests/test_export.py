@@ -118,6 +118,8 @@ def test_zip_layout_manifest_and_datasheet(tmp_path, source_dataset):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(first)))[None], again)
     assert "not for diagnosis" in datasheet and "Research and education" in datasheet
     assert "Tiny test set, CC-BY 4.0" in datasheet and "mass (1), normal (1)" in datasheet  # source dataset
+    assert "- Patients: 2; duplicate groups: 1" in datasheet  # its two images are identical
+    assert "- WARNING: Every image is its own patient" in datasheet
     assert "No metrics were computed" in datasheet
     assert '"lr": 0.0002' in datasheet and expected_hash in datasheet
 
