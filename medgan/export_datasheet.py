@@ -93,7 +93,9 @@ def _metrics_section(gen: Any) -> str:
         f"Latest evaluation ({metrics.get('created', 'date unknown')}) at step {metrics.get('step')}, "
         f"{'of the exported checkpoint' if same else 'of a DIFFERENT checkpoint than the exported one (re-evaluate)'}; "
         f"features: {metrics.get('extractor', 'n/a')}; {metrics.get('n_synthetic')} synthetic, "
-        f"{metrics.get('n_train')} training and {metrics.get('n_heldout')} held-out real images.\n\n"
+        f"{metrics.get('n_train')} training and {metrics.get('n_heldout')} held-out real images."
+        + (f" {metrics['sampling']['text']}" if metrics.get("sampling") else "")
+        + "\n\n"
         + _metric_tables(metrics)
     )
 

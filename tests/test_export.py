@@ -152,7 +152,8 @@ def test_large_export_is_chunked_with_progress(tmp_path):
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(64, 150), (128, 150), (150, 150)]
-    assert [(n, start) for n, _, _, start in gen.calls] == [(64, 0), (64, 64), (22, 128)]  # images 0..149 once
+    calls = [(n, start) for n, _, _, start in gen.calls]
+    assert calls == [(64, 0), (64, 64), (22, 128)]  # images 0..149, each once
 
 
 def test_same_seed_same_bytes_other_seed_other_images(tmp_path):
@@ -259,6 +260,7 @@ def test_datasheet_reports_the_latest_evaluation(tmp_path):
             ],
             "quality": {"rows": [{"metric": "SSIM", "mean": 0.4123, "sd": 0.05, "n": 200, "unit": ""}]},
             "memorization": {"pixel": memo},
+            "sampling": {"text": "Synthetic images in the class proportions (mass 140, normal 60)"},
         },
     )
     out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m.zip")
@@ -267,6 +269,7 @@ def test_datasheet_reports_the_latest_evaluation(tmp_path):
     assert "| FID | 31.23 | 4.5 | lower |" in sheet and "| KID | 0.0123 ± 0.002 |" in sheet
     assert "| SSIM | 0.4123 ± 0.05 | 200 |" in sheet and "| pixel | 20.25 | 19 | 8.5 | 3 of 200 |" in sheet
     assert "No metrics were computed" not in sheet and "[1.0, 1.0" not in sheet
+    assert "held-out real images. Synthetic images in the class proportions (mass 140" in sheet
     gen.checkpoint_path.write_bytes(b"a newer checkpoint")
     out = export_generator(gen, 1, per_class=True, fmt="png", out=tmp_path / "m2.zip")
     assert "DIFFERENT checkpoint" in read_datasheet(out)
