@@ -151,9 +151,21 @@ def submit(kind: str, params: dict[str, Any], title: str = "") -> str:
     return job_id
 
 
+_last_reconcile: dict[str, float] = {}
+
+
+def reconcile_if_due(every: float = HEARTBEAT_SECONDS) -> None:
+    """:func:`reconcile` at most every ``every`` seconds per workspace and process: the live pages of many
+    sessions poll the jobs, and a dead worker is only noticed after ``STALE_SECONDS`` anyway."""
+    key, now = db.db_path(), time.monotonic()
+    if now - _last_reconcile.get(key, -every) >= every:
+        _last_reconcile[key] = now
+        reconcile()
+
+
 def get_job(job_id: str) -> Job:
-    """One job by id (after :func:`reconcile`); raises :class:`JobNotFound`."""
-    reconcile()
+    """One job by id (after :func:`reconcile`, at most every 2 s); raises :class:`JobNotFound`."""
+    reconcile_if_due()
     return _get(job_id)
 
 
@@ -169,8 +181,8 @@ def _get(job_id: str) -> Job:
 
 
 def list_jobs(kind: str | None = None) -> list[Job]:
-    """All jobs (of one kind), newest first, after :func:`reconcile`."""
-    reconcile()
+    """All jobs (of one kind), newest first, after :func:`reconcile` (at most every 2 s)."""
+    reconcile_if_due()
     conn = db.connect(SCHEMA)
     try:
         sql = "SELECT * FROM jobs" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq DESC"

@@ -14,6 +14,7 @@ the test asks the rater to judge, and the study's notes say so (:data:`SERVED_BY
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import secrets
@@ -81,6 +82,11 @@ def decode_png(png: bytes) -> np.ndarray:
 def reencode_png(png: bytes) -> bytes:
     """Freshly encoded, metadata-free PNG of the pixels in ``png`` (what a rater's browser receives)."""
     return encode_png(decode_png(png))
+
+
+def png_data_uri(png: bytes) -> str:
+    """``data:image/png;base64,...``: the image inline in the page update, with no file name or URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def rater_order(study_seed: int, token: str, image_ids: list[str]) -> list[str]:

@@ -43,11 +43,16 @@ def progress(token: str) -> Progress:
     return Progress(len(store.rated_image_ids(token) & set(order)), len(order))
 
 
-def next_image_id(token: str) -> str | None:
-    """The first image in this rater's order without an answer (resume point), or None when all are done."""
+def remaining_image_ids(token: str) -> list[str]:
+    """The images of this rater's order still without an answer, in order (the first is the resume point)."""
     _, order = _order(token)
     rated = store.rated_image_ids(token)
-    return next((image_id for image_id in order if image_id not in rated), None)
+    return [image_id for image_id in order if image_id not in rated]
+
+
+def next_image_id(token: str) -> str | None:
+    """The first image in this rater's order without an answer (resume point), or None when all are done."""
+    return next(iter(remaining_image_ids(token)), None)
 
 
 def serve_image(token: str, image_id: str) -> bytes:

@@ -1,7 +1,8 @@
 """The whole journey in a real browser: data, training, gallery, Turing study with a rater, classifier, export.
 
-Each step saves a screenshot under ``test-artifacts/e2e/``. Page load times and the server's memory after
-50 page views are written to ``test-artifacts/e2e/measurements.json`` and printed (reported, not asserted).
+Each step saves a screenshot under ``test-artifacts/e2e/``. Page load times, the rater's answer -> next image
+latency, and the server's memory after 50 page views are written to ``test-artifacts/e2e/measurements.json``
+and printed (reported, not asserted). Background jobs (training, export) are followed across a page reload.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     page.get_by_text("Started run").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
     step_now = "() => +((document.body.innerText.match(/step (\\d+)\\/150/) || [0, -1])[1])"
+    page.reload()  # the training job goes on without the page; the reloaded page finds and watches it
+    page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
     first = page.evaluate(step_now)
     page.wait_for_function(f"n => ({step_now})() > n", arg=first, timeout=180_000)  # the live view moves on
     shot(page, "03-train-live")
@@ -103,13 +106,23 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     token = store.list_raters(study.id)[0].token
     rater_context = browser.new_context(viewport={"width": 1200, "height": 900})
     rater = rater_context.new_page()
+    start = time.perf_counter()
     rater.goto(f"{url}/?rater={token}")
-    rater.get_by_role("heading", name="Real or synthetic?").wait_for(timeout=60_000)
+    rater.locator("img.rate-image").wait_for(timeout=60_000)
+    timings["rater first screen"] = time.perf_counter() - start
     _idle(rater)
     assert rater.locator("[data-testid='stSidebarNav']").count() == 0
-    for n, answer in enumerate(["Real", "Synthetic", "Real"], start=1):
-        rater.get_by_text(answer, exact=True).click()
+    next_image = []
+    for n, answer in enumerate(["Real", "Synthetic", "Real", "Synthetic", "Real", "Real"], start=1):
+        radios = rater.locator("[data-testid='stRadio']")
+        radios.nth(0).get_by_text(answer, exact=True).click()
+        radios.nth(1).get_by_text("4", exact=True).click()
+        shown = rater.evaluate("document.querySelector('img.rate-image').src")
+        start = time.perf_counter()
         rater.get_by_role("button", name="Save and show next").click()
+        rater.wait_for_function("s => { const i = document.querySelector('img.rate-image'); return i && i.src !== s }",
+                                arg=shown, timeout=60_000, polling="raf")
+        next_image.append(time.perf_counter() - start)
         rater.get_by_text(f"{n} of ").wait_for(timeout=60_000)
         _idle(rater)
     shot(rater, "06-rater")
@@ -117,7 +130,7 @@ def test_whole_journey(app_server, browser, shot, artifacts):
 
     _open(page, url, "turing")
     page.get_by_role("tab", name="Studies, raters and results").click()
-    page.get_by_text("Results (3 ratings)").wait_for(timeout=60_000)
+    page.get_by_text("Results (6 ratings)").wait_for(timeout=60_000)
     shot(page, "07-turing-results")
 
     timings["evaluate"] = _open(page, url, "evaluate")
@@ -136,7 +149,9 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     timings["export"] = _open(page, url, "export")
     _fill_number(page, "Images", 4)
     page.get_by_role("button", name="Export", exact=True).click()
-    page.get_by_text("Wrote ").wait_for(timeout=120_000)
+    page.get_by_text("queued", exact=False).or_(page.get_by_text("wrote ")).first.wait_for(timeout=60_000)
+    page.reload()  # the export job survives the reload; the reloaded page shows its result
+    page.get_by_text("wrote ").wait_for(timeout=120_000)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download").first.click()
     zip_path = artifacts / "export.zip"
@@ -154,7 +169,11 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     for i in range(50):
         _open(page, url, slugs[i % len(slugs)])
     rss_after = _rss_mb(app_server["pid"])
+    ordered = sorted(next_image)
     measurements = {"page_load_seconds": {k: round(v, 2) for k, v in timings.items()},
+                    "rater_answer_to_next_image_ms": {"n": len(ordered), "median": round(1000 * ordered[len(ordered) // 2]),
+                                                      "max": round(1000 * ordered[-1]),
+                                                      "all": [round(1000 * t) for t in next_image]},
                     "server_rss_mb_first_load": round(rss_first, 1),
                     "server_rss_mb_after_journey_and_one_view_of_each_page": round(rss_warm, 1),
                     "server_rss_mb_after_50_more_views": round(rss_after, 1)}

@@ -34,10 +34,11 @@ def test_rater_link_shows_only_the_rating_screen(rater_study):
     assert not at.exception
     assert [t.value for t in at.title] == ["Real or synthetic?"]
     assert "0 of 4 images rated" in at.get("progress")[0].proto.text
-    images = at.get("image")
-    assert len(images) == 1 and images[0].proto.imgs[0].url.endswith(".png")  # served as our PNG, not re-encoded
+    shown = [m.value for m in at.markdown if "<img class=\"rate-image\"" in m.value]
+    assert len(shown) == 1 and 'src="data:image/png;base64,' in shown[0]  # our PNG inline: no file name, no URL
     assert at.radio(key="rate_answer").options == ["Real", "Synthetic"]
-    texts = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    texts = " ".join(m.value for m in at.markdown if "<img" not in m.value) + " ".join(
+        c.value for c in at.caption)
     assert "mass" not in texts and "normal" not in texts and "demo" not in texts  # no labels, no sources
     assert not at.sidebar.children or all(not c.children for c in at.sidebar.children.values())
 
@@ -58,7 +59,7 @@ def test_answering_saves_at_once_and_resume_continues(rater_study):
     order = session.image_order(token)
     at = _open(token)
     at.radio(key="rate_answer").set_value("synthetic")
-    at.select_slider(key="rate_confidence").set_value(4)
+    at.radio(key="rate_confidence").set_value(4)
     at.text_area(key="rate_comment").set_value("too smooth")
     at.button[0].click().run()
     assert not at.exception
@@ -66,17 +67,21 @@ def test_answering_saves_at_once_and_resume_continues(rater_study):
     assert [(r["image_id"], r["answer"], r["confidence"], r["comment"]) for r in rows] == [
         (order[0], "synthetic", 4, "too smooth")]
     assert "1 of 4 images rated" in at.get("progress")[0].proto.text
+    assert at.radio(key="rate_answer").value is None and at.radio(key="rate_confidence").value is None  # cleared
+    assert order[1] in at.session_state["rate_prefetch"] or order[2] in at.session_state["rate_prefetch"]
     again = _open(token)  # a new visit with the same link resumes at the second image
     assert "1 of 4 images rated" in again.get("progress")[0].proto.text
     assert session.next_image_id(token) == order[1]
 
 
-def test_saving_without_an_answer_is_refused(rater_study):
+def test_saving_without_an_answer_or_a_confidence_is_refused(rater_study):
     _, raters = rater_study
     at = _open(raters[0].token)
     at.button[0].click().run()
-    assert "Choose Real or Synthetic" in at.warning[0].value
-    assert store.rating_counts(raters[0].study_id) == {}
+    assert "Choose Real or Synthetic and how sure you are" in at.warning[0].value
+    at.radio(key="rate_answer").set_value("real")
+    at.button[0].click().run()  # confidence is required too, so its chart is not one bar
+    assert at.warning and store.rating_counts(raters[0].study_id) == {}
 
 
 def test_thank_you_at_the_end(rater_study):
@@ -85,13 +90,13 @@ def test_thank_you_at_the_end(rater_study):
     for image_id in session.image_order(token):
         session.record_answer(token, image_id, "real", 3)
     at = _open(token)
-    assert "Thank you" in at.success[0].value and not at.get("image")
+    assert "Thank you" in at.success[0].value and not any("<img" in m.value for m in at.markdown)
 
 
 def test_wrong_and_revoked_tokens_are_refused(rater_study):
     study, raters = rater_study
     at = _open("guessed-token")
-    assert "not valid" in at.error[0].value and not at.get("image") and not at.radio
+    assert "not valid" in at.error[0].value and not at.radio
     store.set_revoked(study.id, "B")
     at = _open(raters[1].token)
-    assert "revoked" in at.error[0].value and not at.get("image")
+    assert "revoked" in at.error[0].value and not at.radio
