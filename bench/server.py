@@ -56,9 +56,10 @@ def _rss_mb(pid: int) -> float:
 def prepare_workspace(home: Path) -> str:
     """Demo dataset and one queued tiny training run (long enough to outlast the benchmark); its run id."""
     os.environ["MEDGAN_HOME"] = str(home)
+    from medgan.train.job import start_training
+
     from medgan.data.phantom import ensure_demo_dataset
     from medgan.train.config import TrainConfig
-    from medgan.train.job import start_training
 
     ensure_demo_dataset()
     config = TrainConfig.from_dict(
