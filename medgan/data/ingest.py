@@ -262,9 +262,11 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
             writer.abort()
         raise
     grouped = group_manifest(pd.DataFrame(rows), np.load(writer.path, mmap_mode="r"), grouping, seed)
+    skipped += grouped.dropped
+    if not grouped.keep.any():
+        raise NothingReadable(source, skipped)
     keep_rows(writer.path, grouped.keep)
     manifest = grouped.manifest
-    skipped += grouped.dropped
     manifest.to_csv(staging / "manifest.csv", index=False)
     grouped.report["channels"] = channel_note(channels, writer.shape_tail[0], n_colour, len(rows))
     write_report(staging, grouped)

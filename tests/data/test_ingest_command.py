@@ -48,3 +48,41 @@ def test_bad_arguments_are_explained(tmp_path, capsys):
     assert "CENTER,WIDTH" in capsys.readouterr().err
     assert main(["ingest", str(tmp_path), "--name", "t", "--labels", "tag:Nonsense"]) == 1
     assert "not a DICOM attribute keyword" in capsys.readouterr().err
+    assert main(["ingest", str(tmp_path), "--name", "p", "--patient-pattern", "(unclosed"]) == 1
+    assert "is not a regular expression" in capsys.readouterr().err
+    assert main(["ingest", str(tmp_path), "--name", "n", "--near-duplicates", "1.5"]) == 1
+    assert "--near-duplicates must be a correlation" in capsys.readouterr().err
+
+
+def test_patient_pattern_and_duplicate_flags(tmp_path, capsys):
+    images = {"a/0_x.png": 0, "a/0_y.png": 0, "b/1_x.png": 60, "b/2_x.png": 120, "b/3_x.png": 180}
+    for name, value in images.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        Image.fromarray(np.full((20, 20), value, np.uint8)).save(tmp_path / name)
+    args = [
+        "ingest",
+        str(tmp_path),
+        "--name",
+        "g",
+        "--resolution",
+        "32",
+        "--json",
+        "--patient-pattern",
+        r"^[ab]/(\d)_",
+        "--near-duplicates",
+        "off",
+        "--drop-duplicates",
+    ]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["patients"]["rule"] == r"^[ab]/(\d)_" and out["patients"]["n_patients"] == 4
+    assert out["n_images"] == 4 and out["skipped"][0]["file"] == "a/0_y.png"  # the copy of a/0_x.png
+    assert out["duplicates"]["n_dropped"] == 1 and out["duplicates"]["threshold"] is None
+    (tmp_path / "a" / "0_y.png").unlink()
+    Image.fromarray(np.full((20, 20), 60, np.uint8)).save(
+        tmp_path / "a" / "1_y.png"
+    )  # copies b/1_x, other label
+    for name in ("b/2_x.png", "b/3_x.png", "a/0_x.png"):
+        (tmp_path / name).unlink()
+    assert main(["ingest", str(tmp_path), "--name", "none-left", "--drop-duplicates"]) == 1
+    assert "no readable images" in capsys.readouterr().err  # every image was a conflicting copy
