@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medgan import runs, workspace
+from medgan import audit, runs, workspace
 from medgan.data import store as datasets
 from medgan.jobs import store as jobs
 from medgan.turing import store as studies
@@ -126,15 +126,18 @@ def delete(plan: Plan) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+    if plan.kind != "dataset":  # the dataset store records its own deletions
+        audit.record(f"delete {plan.kind}", f"{plan.kind}:{plan.target}", removes=plan.removes)
 
 
 def rename(kind: str, target: str, new_name: str) -> None:
     """Rename: a run's display name (its id stays), a dataset version (as that name's next version), a study,
     or an export file (``.zip`` kept)."""
+    if kind == "dataset":
+        datasets.rename_dataset(target, new_name)  # recorded in the audit log by the dataset store
+        return
     if kind == "run":
         runs.set_run_label(target, name=new_name)
-    elif kind == "dataset":
-        datasets.rename_dataset(target, new_name)
     elif kind == "study":
         studies.rename_study(target, new_name)
     elif kind == "export":
@@ -145,12 +148,14 @@ def rename(kind: str, target: str, new_name: str) -> None:
         (folder / Path(target).name).rename(new)
     else:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    audit.record(f"rename {kind}", f"{kind}:{target}", name=new_name.strip())
 
 
 def archive(kind: str, target: str, archived: bool = True) -> None:
     """Hide a run or dataset version from pickers and lists (files kept), or show it again."""
     if kind == "run":
         runs.set_run_label(target, archived=archived)
+        audit.record("archive run" if archived else "unarchive run", f"run:{target}")
     elif kind == "dataset":
         datasets.set_archived(target, archived)
     else:

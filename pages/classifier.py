@@ -8,6 +8,7 @@ from medgan.classify.config import CompareConfig, parse_sizes
 from medgan.classify.job import job_result, start_comparison
 from medgan.classify.models import SUGGESTED_MODELS
 from medgan.jobs import store
+from medgan.jobs.views import status_line
 from medgan.ui.widgets import dataset_picker, run_picker
 
 st.title("Classifier comparison")
@@ -55,7 +56,7 @@ job_id = st.selectbox("Comparison", ids, index=ids.index(current) if current in 
 def _status() -> None:
     job = store.get_job(job_id)
     if job.status in store.ACTIVE:
-        st.progress(job.progress, text=f"{job.status}: {job.message or 'waiting for a free worker slot'}")
+        st.progress(job.progress, text=status_line(job))  # with elapsed time and ETA
         if st.button("Cancel", key="clf_cancel"):
             store.request_cancel(job_id)
             st.rerun()

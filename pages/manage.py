@@ -8,10 +8,8 @@ from medgan.data.store import list_datasets
 from medgan.export import list_exports
 from medgan.runs import list_runs
 from medgan.turing.store import list_studies
-from medgan.ui.widgets import admin_gate
 
 st.title("Manage")
-admin_gate("manage")
 
 
 def actions(kind: str, target: str, current_name: str, archived: bool | None = None) -> None:
