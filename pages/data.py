@@ -8,7 +8,7 @@ import streamlit as st
 from medgan.data import summary
 from medgan.data.dicom import CT_WINDOW_PRESETS, check_keyword, header_table, parse_window, window_previews
 from medgan.data.frames import UnreadableFile
-from medgan.data.grouping import GroupingOptions, load_duplicates, load_report
+from medgan.data.grouping import GroupingOptions, duplicate_lines, load_duplicates, load_report
 from medgan.data.imageops import to_pil
 from medgan.data.patients import IMAGE_LEVEL_WARNING, folder_labels, folder_names, image_level, preview_groups
 from medgan.data.readers import ReadOptions
@@ -162,15 +162,10 @@ if dicom_files:
 st.subheader("Ingestion report")
 if report:
     dup = report["duplicates"]
-    st.markdown(f"**Duplicates** ({dup['feature']}; near copies at r >= {dup['threshold']}): {dup['n_groups']} "
-                f"group(s) of {dup['n_images']} images, {dup['n_exact_sets']} set(s) of identical images; "
-                f"{dup['action']}" + (f"; {dup['n_dropped']} dropped" if dup["n_dropped"] else "") + ".")
-    if dup["conflicting_label_groups"]:
-        st.warning(f"{len(dup['conflicting_label_groups'])} duplicate group(s) hold copies with different labels "
-                   f"(groups {', '.join(map(str, dup['conflicting_label_groups']))}): check those labels.")
-    if dup["groups_across_splits"]:
-        st.warning(f"The files' own splits put {len(dup['groups_across_splits'])} duplicate group(s) across "
-                   "train/val/test; the memorization audit leaves those held-out copies out of its threshold.")
+    text, warnings = duplicate_lines(dup)
+    st.markdown(text.replace("Duplicates", "**Duplicates**", 1))
+    for warning in warnings:
+        st.warning(warning)
     if dup["n_groups"]:
         st.dataframe(load_duplicates(info), hide_index=True, height=240)
 skipped = load_skipped(info)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from medgan.data.dicom import check_keyword, parse_window
 from medgan.data.duplicates import NEAR_THRESHOLD
-from medgan.data.grouping import GroupingOptions
+from medgan.data.grouping import GroupingOptions, duplicate_lines
 from medgan.data.ingest import IngestResult, NothingReadable, ingest
 from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
 from medgan.data.patients import compile_pattern
@@ -102,13 +102,10 @@ def print_summary(result: IngestResult) -> None:
     if patients:
         print(("WARNING: " if patients["image_level"] else "") + patients["description"])
     if duplicates:
-        print(f"Duplicates ({duplicates['feature']}, near at r >= {duplicates['threshold']}): "
-              f"{duplicates['n_groups']} group(s) of {duplicates['n_images']} images "
-              f"({duplicates['n_exact_sets']} set(s) of identical images); {duplicates['action']}"
-              + (f"; {duplicates['n_dropped']} dropped" if duplicates["n_dropped"] else ""))
-        if duplicates["conflicting_label_groups"]:
-            print(f"WARNING: {len(duplicates['conflicting_label_groups'])} duplicate group(s) have copies with "
-                  f"different labels (groups {duplicates['conflicting_label_groups']} in duplicates.csv)")
+        text, warnings = duplicate_lines(duplicates)
+        print(text)
+        for warning in warnings:
+            print(f"WARNING: {warning}")
     print(f"Skipped {len(result.skipped)} file(s)" + (":" if result.skipped else ""))
     for s in result.skipped:
         print(f"  {s.file}: {s.reason}")
