@@ -297,15 +297,16 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
     as ``interrupted``; returns their ids."""
     conn = db.connect(SCHEMA)
     try:
-        rows = conn.execute("SELECT id, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
+        rows = conn.execute("SELECT id, status, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
     finally:
         conn.close()
     cutoff = time.time() - stale_seconds
     dead = []
     for r in rows:
         pid_gone = r["pid"] is not None and not pid_alive(r["pid"])
-        if not pid_gone and (r["heartbeat"] or 0) >= cutoff:
-            continue
+        starting = r["status"] == JobStatus.QUEUED and r["pid"] is not None and not pid_gone
+        if starting or (not pid_gone and (r["heartbeat"] or 0) >= cutoff):
+            continue  # a live queued worker may still be importing (slow on a busy machine): not stale
         # a stale heartbeat is checked again as the row is written: a busy database may have delayed it
         changed = db.write(
             SCHEMA,

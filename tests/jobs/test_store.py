@@ -70,3 +70,11 @@ def test_start_training_without_launch_queues_a_job(demo_dataset):
     job_id, run_id = start_training(tiny_config(), launch=False)
     job = store.get_job(job_id)
     assert job.status == "queued" and job.params == {"run_id": run_id} and "dcgan" in job.title
+
+
+def test_a_live_queued_worker_is_not_stale_while_it_starts():
+    starting, gone = store.create_job("export", {}), store.create_job("export", {})
+    store._update(starting, pid=os.getpid(), heartbeat=time.time() - 120)  # still importing, no beat yet
+    store._update(gone, pid=2**22 + 12345, heartbeat=time.time())
+    assert store.reconcile(stale_seconds=30) == [gone]
+    assert store.get_job(starting).status == "queued"
