@@ -4,8 +4,9 @@ Images that carry a patient id (DICOM PatientID, a label CSV's ``patient_id`` co
 it. For the rest, a rule turns the file's path relative to the import root, without its extension
 (``pneumonia/person12_bacteria_3``), into a patient id:
 
-- ``auto`` (default) tries the built-in patterns (:data:`BUILTIN_PATTERNS`: patient folder, leading token
-  before ``_``, all but the last ``-`` group) on each file, first match wins, and applies a
+- ``auto`` (default) tries the built-in patterns (:data:`BUILTIN_PATTERNS`: a folder named patient/subject/
+  case + number, a CBIS-DDSM ``P_00001`` token, the folder holding the file, the leading token before ``_``,
+  all but the last ``-`` group) on each file, first match wins, and applies a
   pattern only when it groups the files it matches meaningfully (some id holds several files, no id holds
   most of them, no id is just a class name). Each pattern's ids must contain a digit, so a class word such
   as BUSI's ``benign_012`` is never read as a patient.
@@ -18,8 +19,12 @@ are image-level, and every report says so (:func:`level_word`, :data:`IMAGE_LEVE
 
 The built-in patterns follow the naming of public sets: the pediatric chest X-ray set (Kermany D. et al.,
 Cell 172, 1122, 2018) names pneumonia images ``person1_bacteria_1`` (leading token) and normal ones
-``IM-0115-0001`` / ``NORMAL2-IM-1427-0001`` (all but the last ``-`` group); BUSI's ``benign (12)`` and the
-brain MRI teaching set's ``Y30`` / ``no 10`` number images, not patients, and match no pattern.
+``IM-0115-0001`` / ``NORMAL2-IM-1427-0001`` (all but the last ``-`` group); NIH ChestX-ray14 (Wang X. et
+al., CVPR 2017) ``00000001_000`` (patient, follow-up); CheXpert (Irvin J. et al., AAAI 2019)
+``patient00001/study1/view1_frontal``; CBIS-DDSM (Lee R.S. et al., Sci. Data 4, 170177, 2017)
+``Mass-Training_P_00001_LEFT_CC``. BUSI's ``benign (12)``, the brain MRI teaching set's ``Y30`` / ``no 10``,
+ISIC's ``ISIC_0024306`` and the COVID-19 radiography set's ``COVID-12`` number images, not patients, and match
+no pattern.
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ class PatientPattern:
 
 
 BUILTIN_PATTERNS = (
+    PatientPattern(
+        "folder named after a patient",
+        r"(?i)(?:^|/)((?:patient|subject|sub|case|pat)[-_]?\d+)/",
+        "train/patient00001/study1/view1_frontal -> patient00001",
+    ),
+    PatientPattern(
+        "CBIS-DDSM patient", r"(?:^|[/_])(P_\d{5})(?:[_/]|$)", "Mass-Training_P_00001_LEFT_CC -> P_00001"
+    ),
     PatientPattern(
         "patient folder", r"^[^/]+/(?:[^/]+/)*?([^/]*\d[^/]*)/[^/]+$", "mass/P0012/slice_7 -> P0012"
     ),

@@ -43,6 +43,32 @@ def test_chest_xray_naming_gives_persons_and_studies():
     assert ids == ["person1", "person1", "person2", "IM-0115", "IM-0115", "NORMAL2-IM-1427"]
 
 
+def test_public_dataset_namings():
+    nih = ["Effusion/00000001_000.png", "Effusion/00000001_001.png", "No Finding/00000002_000.png"]
+    assert assign_patients(nih)[0] == ["00000001", "00000001", "00000002"]
+    chexpert = [
+        "train/patient00001/study1/view1_frontal.jpg",
+        "train/patient00001/study2/view1_frontal.jpg",
+        "train/patient00002/study1/view1_frontal.jpg",
+    ]
+    assert assign_patients(chexpert)[0] == ["patient00001", "patient00001", "patient00002"]
+    ddsm = [
+        "mass/Mass-Training_P_00001_LEFT_CC.png",
+        "mass/Mass-Training_P_00001_LEFT_MLO.png",
+        "calc/Calc-Test_P_00038_RIGHT_CC_1.png",
+    ]
+    assert assign_patients(ddsm)[0] == ["P_00001", "P_00001", "P_00038"]
+    numbered = [
+        "COVID/COVID-1.png",
+        "COVID/COVID-2.png",
+        "Normal/Normal-1.png",
+        "nv/ISIC_0024306.jpg",
+        "nv/ISIC_0024307.jpg",
+    ]
+    ids, rule = assign_patients(numbered, labels=["COVID", "Normal", "nv"])
+    assert ids == numbered and rule.image_level
+
+
 def test_patient_folders():
     ids, _ = assign_patients(["mass/P0012/slice_1.png", "mass/P0012/slice_2.png", "normal/P0013/slice_1.png"])
     assert ids == ["P0012", "P0012", "P0013"]
