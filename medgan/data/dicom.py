@@ -21,6 +21,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import SegmentationStorage
 
 from medgan.data import budget
@@ -87,8 +88,11 @@ def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
         kind = getattr(ds.get("SOPClassUID"), "name", None) or "unknown SOP class"
         if ds.preamble is None and "SOPClassUID" not in ds:
             raise UnreadableFile("not a readable DICOM file (no DICM marker, no pixel data)")
-        if _ends_mid_element(ds) or ("Rows" in ds and "Columns" in ds):
-            raise UnreadableFile(f"truncated DICOM file: it ends before its pixel data ({kind})")
+        if _ends_mid_element(ds):
+            raise UnreadableFile(f"truncated DICOM file: it ends inside an element, before any pixel data ({kind})")
+        if "Rows" in ds and "Columns" in ds:
+            raise UnreadableFile(f"truncated DICOM file: its header describes an image but it ends before the "
+                                 f"pixel data ({kind})")
         raise UnreadableFile(f"DICOM file without pixel data ({kind})")
     if "TransferSyntaxUID" not in ds.file_meta:  # preamble-less files: infer from how the body was encoded
         implicit, little = ds.original_encoding
@@ -123,10 +127,12 @@ def _native_pixels(ds: Dataset) -> np.ndarray | None:
 def _check_length(ds: Dataset) -> None:
     """UnreadableFile("truncated ...") when uncompressed pixel data holds fewer bytes than the header needs."""
     syntax = ds.file_meta.TransferSyntaxUID
-    if syntax.is_compressed or "PixelData" not in ds or not all(k in ds for k in ("Rows", "Columns", "BitsAllocated")):
+    if syntax.is_compressed or "PixelData" not in ds:
         return
-    bits = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * int(ds.BitsAllocated)
-    needed = (int(ds.get("NumberOfFrames") or 1) * bits + 7) // 8
+    try:
+        needed = get_expected_length(ds)  # pydicom's rule (YBR_FULL_422 subsampling, 1-bit packing)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return  # the header lacks what the length needs; pydicom's decoder says what is wrong
     if len(ds.PixelData) < needed:
         raise UnreadableFile(f"truncated DICOM file: pixel data holds {len(ds.PixelData)} bytes, the header needs "
                              f"{needed}")

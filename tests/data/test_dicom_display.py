@@ -209,6 +209,11 @@ def test_bundled_16bit_palette_scales_by_lut_range():
     assert np.array_equal(np.moveaxis(_read(path)[0].pixels, 0, -1), expected)
 
 
+def test_ybr_422_uncompressed_is_not_mistaken_for_truncated():
+    path = Path(get_testdata_file("SC_ybr_full_422_uncompressed.dcm"))
+    assert np.array_equal(np.moveaxis(_read(path)[0].pixels, 0, -1), pydicom.dcmread(path).pixel_array)
+
+
 def test_truncated_files_say_truncated(tmp_path):
     with pytest.raises(UnreadableFile, match="truncated.*8130 bytes"):
         _read(Path(get_testdata_file("MR_truncated.dcm")))
