@@ -6,10 +6,12 @@ process leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,52 @@ def temp_path_beside(path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     return Path(tmp)
+
+
+RESERVE_FILE = ".space-reserve"
+RESERVE_BYTES = 4 * 1024**2
+STALE_TEMP_SECONDS = 3600.0
+
+
+def keep_reserve() -> None:
+    """Keep a 4 MiB file in the workspace that :func:`release_reserve` deletes when the disk is full, so a
+    worker that hits "no space left" still has room to record why it stopped."""
+    path = home() / RESERVE_FILE
+    if path.exists():
+        return
+    try:
+        with open(path, "wb") as fh:
+            fh.write(bytes(RESERVE_BYTES))
+    except OSError:
+        path.unlink(missing_ok=True)  # no room for it now: nothing to release later
+
+
+def release_reserve() -> None:
+    """Free the reserve kept by :func:`keep_reserve`."""
+    (home() / RESERVE_FILE).unlink(missing_ok=True)
+
+
+def remove_stale_temp(folder: Path, prefix: str = ".", older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete ``<prefix>*.tmp`` files in ``folder`` (left by writers that were killed mid-write) older than
+    ``older_than`` seconds; returns how many were removed."""
+    cutoff, removed = time.time() - older_than, 0
+    for path in Path(folder).glob(f"{glob.escape(prefix)}*.tmp"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove
+    return removed
+
+
+def remove_stale_temp_files(older_than: float = STALE_TEMP_SECONDS) -> int:
+    """:func:`remove_stale_temp` over the workspace folders that atomic writes use (the workspace itself,
+    ``exports``, each dataset, each run and its sub-folders); returns how many were removed."""
+    root = home()
+    folders = [root, root / "exports", *root.glob("datasets/*"), *root.glob("runs/*"), *root.glob("runs/*/*"),
+               *root.glob("jobs/*")]
+    return sum(remove_stale_temp(f, older_than=older_than) for f in folders if f.is_dir())
 
 
 def allowed_data_roots() -> list[Path]:

@@ -10,7 +10,7 @@ import time
 import traceback
 from typing import Any
 
-from medgan import db, workspace
+from medgan import db, failures, workspace
 from medgan.jobs import devices, store
 from medgan.jobs.context import JobCancelled, JobContext
 from medgan.jobs.kinds import job_function
@@ -55,12 +55,31 @@ def _execute(job: store.Job) -> dict[str, Any]:
         store.finish(job.id, store.JobStatus.INTERRUPTED, error="worker was stopped; resume to continue")
         raise
     except Exception as exc:
-        store.finish(job.id, store.JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-        traceback.print_exc()
+        record_failure(job.id, exc)
         raise
     final = store.JobStatus.CANCELLED if ctx.cancelled() else store.JobStatus.DONE
     store.finish(job.id, final, result=result)
     return result
+
+
+def record_failure(job_id: str, exc: BaseException) -> str:
+    """Write why the job died to worker.log (traceback, then ``job failed: <cause>``) and to the job row.
+
+    On a full disk the workspace's reserve file is removed first, so there is room for both; a log or
+    database that still cannot be written does not hide the other. Returns the cause."""
+    cause = failures.describe(exc)
+    if failures.storage_problem(exc) == failures.DISK_FULL:
+        workspace.release_reserve()
+    try:
+        traceback.print_exc()
+        print(f"{store.FAILURE_PREFIX}{cause}", flush=True)
+    except OSError:
+        pass  # the log is on the full disk too; the job row may still take the cause
+    try:
+        store.finish(job_id, store.JobStatus.FAILED, error=cause)
+    except Exception as db_exc:  # noqa: BLE001 - the cause is in worker.log; reconcile reads it from there
+        print(f"could not record the failure in the database: {failures.describe(db_exc)}", flush=True)
+    return cause
 
 
 def wait_for_turn(job_id: str, poll: float = QUEUE_POLL_SECONDS) -> devices.Slot | None:
@@ -85,6 +104,8 @@ def run_worker(job_id: str) -> int:
     """The worker process's body: wait in the queue, run the job, record the outcome; exit status."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
     db.reuse_connections()  # one connection per thread for the worker's whole life
+    workspace.remove_stale_temp_files()
+    workspace.keep_reserve()
     store._update(job_id, pid=os.getpid(), heartbeat=time.time())
     slot = wait_for_turn(job_id)
     if slot is None:

@@ -48,6 +48,7 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 """
 
 HEARTBEAT_SECONDS = 2.0
+FAILURE_PREFIX = "job failed: "  # the worker.log line that carries a failed job's cause
 STALE_SECONDS = 30.0
 
 
@@ -312,12 +313,26 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
             SCHEMA,
             "UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)"
             " AND (? OR COALESCE(heartbeat, 0) < ?)",
-            (JobStatus.INTERRUPTED, now_iso(), "worker stopped without finishing; resume to continue", r["id"],
+            (JobStatus.INTERRUPTED, now_iso(), _stop_message(r["id"]), r["id"],
              *ACTIVE, int(pid_gone), cutoff),
         )
         if changed:
             dead.append(r["id"])
     return dead
+
+
+def _stop_message(job_id: str) -> str:
+    """Why a worker stopped, from the last ``job failed:`` line of its worker.log when it wrote one."""
+    log = workspace.home() / "jobs" / job_id / "worker.log"
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(max(0, log.stat().st_size - 8192))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    cause = next((line[len(FAILURE_PREFIX):] for line in reversed(lines) if line.startswith(FAILURE_PREFIX)), "")
+    return f"worker stopped: {cause}; resume to continue" if cause else \
+        "worker stopped without finishing (no cause in its log: killed, e.g. out of memory?); resume to continue"
 
 
 def resume(job_id: str, launch: bool = True) -> None:

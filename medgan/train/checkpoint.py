@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medgan.workspace import temp_path_beside
+from medgan.workspace import remove_stale_temp, temp_path_beside
 
 FORMAT = "medgan-checkpoint/1"
 LATEST = "latest.pt"
@@ -59,6 +59,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     try:
         torch.save({"format": FORMAT, **payload}, tmp)
         os.replace(tmp, path)
+        remove_stale_temp(path.parent, prefix=f".{path.name}.", older_than=60)  # left by a killed save
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

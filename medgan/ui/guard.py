@@ -53,12 +53,19 @@ def _session_name() -> str:
     return f"owner@{address} (session {session})"
 
 
+@st.cache_resource(show_spinner=False)
+def _cleaned_once(home: str) -> int:
+    """Remove temp files that killed writers left behind, once per server process and workspace."""
+    return workspace.remove_stale_temp_files()
+
+
 @contextmanager
 def workspace_guard() -> Iterator[None]:
     """Run a page; a full or read-only workspace ends it with a message saying so instead of a traceback.
 
     Also warns above the page when the workspace's disk has less than 200 MiB free."""
     try:
+        _cleaned_once(str(workspace.home()))
         free = shutil.disk_usage(workspace.home()).free
     except OSError as exc:
         st.error(failures.describe(exc), icon=":material/error:")
