@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from medgan.train.job import start_training
+from medgan.jobs.training import start_training
 from streamlit.testing.v1 import AppTest
 
 from medgan import db, failures, workspace
