@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from medgan.jobs.training import start_training
 from streamlit.testing.v1 import AppTest
 
 from medgan import db, failures, workspace
 from medgan.jobs import store
+from medgan.jobs.training import start_training
 from medgan.train.checkpoint import save_checkpoint
 from tests.jobs.test_worker import wait_for
 from tests.train.helpers import tiny_config
