@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 NEAR_SIDE = 16
 NEAR_THRESHOLD = 0.98
-BLOCK = 2048
+BLOCK = 512  # rows per block: a 512 x n float32 product (20 MB at n = 10,000)
 FEATURE = (
     f"Pearson correlation of {NEAR_SIDE}x{NEAR_SIDE} area-averaged grey images "
     "(exact copies: identical cached pixels, SHA-1)"
@@ -118,16 +118,25 @@ def _similarity(first: int, row: int, hashes: list[str], features: np.ndarray | 
 
 
 def find_duplicates(
-    images: np.ndarray, threshold: float | None = NEAR_THRESHOLD, hashes: list[str] | None = None
+    images: np.ndarray | None,
+    threshold: float | None = NEAR_THRESHOLD,
+    hashes: list[str] | None = None,
+    features: np.ndarray | None = None,
 ) -> list[DuplicateGroup]:
-    """Groups of exact (and, unless ``threshold`` is None, near) copies among ``images``, first row first."""
-    n = len(images)
+    """Groups of exact (and, unless ``threshold`` is None, near) copies among ``images``, first row first.
+
+    ``hashes`` and ``features`` (:func:`low_res_features`) computed while the images were decoded spare reading
+    them again (``images`` may then be None)."""
     hashes = hashes if hashes is not None else pixel_hashes(images)
+    n = len(hashes)
     first: dict[str, int] = {}
     exact = np.array(
         [(first[h], i) for i, h in enumerate(hashes) if first.setdefault(h, i) != i], np.int64
     ).reshape(-1, 2)
-    features = low_res_features(images) if threshold is not None else None
+    if threshold is None:
+        features = None
+    elif features is None:
+        features = low_res_features(images)
     near = near_pairs(features, threshold) if features is not None else (np.zeros(0, np.int64),) * 2
     labels = components(n, np.concatenate([exact[:, 0], near[0]]), np.concatenate([exact[:, 1], near[1]]))
     sizes = np.bincount(labels)

@@ -144,16 +144,21 @@ def duplicate_lines(summary: dict) -> tuple[str, list[str]]:
 
 
 def group_manifest(
-    manifest: pd.DataFrame, images: np.ndarray, options: GroupingOptions, seed: int
+    manifest: pd.DataFrame,
+    images: np.ndarray | None,
+    options: GroupingOptions,
+    seed: int,
+    precomputed: tuple[list[str], np.ndarray | None] | None = None,
 ) -> Grouped:
     """Patient ids, duplicate groups, ``split_group`` and (where the files gave none) the split of ``manifest``.
 
-    ``images`` are the decoded rows of the manifest, in order (the base cache).
+    ``images`` are the decoded rows of the manifest, in order (the base cache); ``precomputed`` (their
+    :func:`pixel_hashes` and low-res features, made while decoding) spares reading them again.
     """
     manifest = manifest.reset_index(drop=True)
     patients = _fill_patients(manifest, options.patient_pattern)
-    hashes = pixel_hashes(images)
-    groups = find_duplicates(images, options.near_threshold, hashes)
+    hashes, features = precomputed if precomputed is not None else (pixel_hashes(images), None)
+    groups = find_duplicates(images, options.near_threshold, hashes, features)
     drop = copies_to_drop(groups, manifest["label"], manifest["source"]) if options.drop_duplicates else {}
     table = _table(groups, manifest, drop)
     keep = ~np.isin(np.arange(len(manifest)), list(drop))

@@ -24,6 +24,7 @@ import pandas as pd
 from medgan import workspace
 from medgan.data.cache import NpyStreamWriter, cache_path, keep_rows
 from medgan.data.decode import decode_files, default_workers
+from medgan.data.duplicates import low_res_features, pixel_hashes
 from medgan.data.frames import Frame, SkippedFile
 from medgan.data.grouping import GroupingOptions, group_manifest, load_report, write_report
 from medgan.data.imageops import channel_note, is_colour, to_grayscale
@@ -213,6 +214,8 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
     skipped: list[SkippedFile] = list(skipped_before) + skipped_entries(root)  # archive entries not extracted
     rows: list[dict] = []
     n_colour = 0
+    hashes: list[str] | None = []  # per cached row, for duplicate detection (None: hash the cache at the end)
+    features: list[np.ndarray] = []
     writer: NpyStreamWriter | None = None
     label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
     files = [f for f in list_source_files(root) if f.resolve() != label_csv]
@@ -237,7 +240,7 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
                 n_ch = {"gray": 1, "rgb": 3}.get(channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0])
                 writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
             elif channels == "auto" and colour and writer.shape_tail[0] == 1:  # colour after grey: keep colour
-                writer = writer.widened_to_rgb()
+                writer, hashes = writer.widened_to_rgb(), None  # earlier rows changed: hash the cache at the end
             if writer.shape_tail[0] == 1:
                 pixels = to_grayscale(pixels)
             elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
@@ -250,6 +253,9 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
                 skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
             writer.append(pixels)
+            if hashes is not None:  # what duplicate detection needs, while the image is at hand (no second read)
+                hashes.append(pixel_hashes(pixels[None])[0])
+                features.append(low_res_features(pixels[None])[0])
             rows.append({"index": len(rows), "source": display(path), "frame": frame.frame, "label": label,
                          "patient_id": _patient_for(frame, path, root, csv_labels), "split": frame.split or "",
                          "height": height, "width": width})
@@ -261,7 +267,9 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         if writer is not None and not writer._fh.closed:
             writer.abort()
         raise
-    grouped = group_manifest(pd.DataFrame(rows), np.load(writer.path, mmap_mode="r"), grouping, seed)
+    precomputed = (hashes, np.array(features, np.float32).reshape(len(rows), -1)) if hashes is not None else None
+    grouped = group_manifest(pd.DataFrame(rows), None if precomputed else np.load(writer.path, mmap_mode="r"),
+                             grouping, seed, precomputed)
     skipped += grouped.dropped
     if not grouped.keep.any():
         raise NothingReadable(source, skipped)
