@@ -32,6 +32,7 @@ from pydicom.pixels import (
     apply_voi_lut,
     apply_windowing,
 )
+from pydicom.tag import Tag
 
 from medgan.data.imageops import scale_to_uint8, window_to_uint8
 
@@ -54,6 +55,7 @@ _VIEW_KEYWORDS = (
     "PresentationLUTShape",
     "PresentationLUTSequence",
 )
+_VIEW_TAGS = tuple(Tag(keyword) for keyword in _VIEW_KEYWORDS)  # tags: no keyword look-up per file
 _FUNCTIONAL = {
     "PixelValueTransformationSequence": ("RescaleSlope", "RescaleIntercept", "RescaleType"),
     "FrameVOILUTSequence": ("WindowCenter", "WindowWidth", "VOILUTFunction"),
@@ -71,9 +73,9 @@ def _view(ds: Dataset) -> Dataset:
     view = Dataset()
     if hasattr(ds, "file_meta"):
         view.file_meta = ds.file_meta
-    for keyword in _VIEW_KEYWORDS:
-        if keyword in ds:
-            view[keyword] = ds[keyword]
+    for tag in _VIEW_TAGS:
+        if tag in ds:
+            view[tag] = ds[tag]
     return view
 
 
@@ -133,9 +135,10 @@ def _with_window(view: Dataset, window: tuple[float, float]) -> Dataset:
 def windowed_uint8(values: np.ndarray, view: Dataset) -> np.ndarray:
     """pydicom's windowing of modality ``values`` by ``view``'s window, scaled from its output range to 0-255;
     ValueError (pydicom's) for a window it refuses."""
+    window = _view(view)  # pydicom reads it, never changes it: one copy serves both calls
     with np.errstate(over="ignore"):
-        lo, hi = apply_windowing(np.array([-np.inf, np.inf]), _view(view))  # pydicom's y_min, y_max
-        return _scale(apply_windowing(values, _view(view)), lo, hi)
+        lo, hi = apply_windowing(np.array([-np.inf, np.inf]), window)  # pydicom's y_min, y_max
+        return _scale(apply_windowing(values, window), lo, hi)
 
 
 def window_from_range(lo: float, hi: float) -> tuple[float, float]:
