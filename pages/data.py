@@ -111,7 +111,7 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
             else:
                 run_import(folder, folder_options)
     with pacs_tab:
-        pacs_import_tab("data_pacs", import_options, run_import)
+        pacs_import_tab("data_pacs", lambda key: import_options(key, []), run_import)  # ids from PatientID
 show_import(tasks.latest("import"))
 
 info = dataset_picker("data_dataset")
