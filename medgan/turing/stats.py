@@ -77,35 +77,48 @@ def detection_metrics(truth_synthetic: np.ndarray, answer_synthetic: np.ndarray)
     }
 
 
+MIN_CLUSTERS = 10  # robust (sandwich) standard errors need many clusters; fewer images: the fallback below
+
+
+def _over_clusters(base: dict, k: int, n: int, confidence: float, reason: str) -> dict:
+    """Wilson interval and binomial test as if each image were one rating (the most clustering can cost)."""
+    share, m = (k / n if n else math.nan), base["n_clusters"]
+    hits = round(share * m) if n else 0
+    low, high = wilson_interval(hits, m, confidence)
+    return {**base, "value": share, "ci_low": low, "ci_high": high, "p_value": binomial_p_value(hits, m),
+            "within_cluster_correlation": math.nan,
+            "method": f"Wilson interval and binomial test over the {m} images ({reason})"}
+
+
 def clustered_proportion(success: np.ndarray, clusters: np.ndarray, confidence: float = 0.95) -> dict:
     """The share of successes over ratings that cluster by image, its CI and the test against 50%.
 
     GEE logistic intercept-only model, exchangeable correlation within cluster, robust standard errors; the
-    interval is the Wald interval of the logit mapped back. When every rating is a success (or none is), or
-    there are fewer than 2 clusters, the model is undefined: then the Wilson interval and binomial test over
-    the clusters themselves (as if each image were one rating, the most a clustering can cost) are given.
-    Returns k, n, n_clusters, value, ci_low, ci_high, p_value, within_cluster_correlation, the naive
-    (independent-ratings) Wilson interval, and ``method`` saying which was used.
+    interval is the Wald interval of the logit mapped back. The model is not used with fewer than
+    ``MIN_CLUSTERS`` images, when every rating is a success (or none is), or when its standard error
+    degenerates: then the Wilson interval and binomial test over the images themselves are given, as if each
+    image were one rating. Returns k, n, n_clusters, value, ci_low, ci_high, p_value,
+    within_cluster_correlation, the naive (independent-ratings) Wilson interval, and ``method``.
     """
     y = np.asarray(success, dtype=float)
     groups = np.unique(np.asarray(clusters), return_inverse=True)[1]
     k, n, n_clusters = int(y.sum()), int(y.size), int(groups.max() + 1) if y.size else 0
     naive_low, naive_high = wilson_interval(k, n, confidence)
-    out = {"k": k, "n": n, "n_clusters": n_clusters, "naive_ci_low": naive_low, "naive_ci_high": naive_high}
-    if n_clusters < 2 or k in (0, n):
-        share = k / n if n else math.nan
-        low, high = wilson_interval(round(share * n_clusters) if n else 0, n_clusters, confidence)
-        return {**out, "value": share, "ci_low": low, "ci_high": high, "within_cluster_correlation": math.nan,
-                "p_value": binomial_p_value(round(share * n_clusters) if n else 0, n_clusters),
-                "method": "Wilson interval and binomial test over images (GEE undefined: all answers equal)"}
+    base = {"k": k, "n": n, "n_clusters": n_clusters, "naive_ci_low": naive_low, "naive_ci_high": naive_high}
+    if n_clusters < MIN_CLUSTERS:
+        return _over_clusters(base, k, n, confidence, f"fewer than {MIN_CLUSTERS} images for the GEE model")
+    if k in (0, n):
+        return _over_clusters(base, k, n, confidence, "GEE undefined: all answers equal")
     model = sm.GEE(y, np.ones((n, 1)), groups=groups, family=sm.families.Binomial(),
                    cov_struct=sm.cov_struct.Exchangeable())
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter on tiny studies; the result is checked below
+        warnings.simplefilter("ignore")  # convergence chatter on small studies; the result is checked below
         fit = model.fit()
     logit, se = float(fit.params[0]), float(fit.bse[0])
+    if not (math.isfinite(logit) and math.isfinite(se) and se > 0):
+        return _over_clusters(base, k, n, confidence, "GEE standard error degenerate")
     z = float(norm.ppf(0.5 + confidence / 2))
-    return {**out, "value": float(expit(logit)), "ci_low": float(expit(logit - z * se)),
+    return {**base, "value": float(expit(logit)), "ci_low": float(expit(logit - z * se)),
             "ci_high": float(expit(logit + z * se)), "p_value": float(2 * norm.sf(abs(logit) / se)),
             "within_cluster_correlation": float(fit.model.cov_struct.dep_params),
             "method": "GEE logistic, exchangeable within image, robust SE"}

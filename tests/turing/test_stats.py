@@ -126,8 +126,11 @@ def test_clustered_interval_covers_the_truth_where_the_naive_one_does_not():
     assert naive_covered / 200 <= 0.88 and covered - naive_covered >= 15  # the naive interval is too narrow
 
 
-def test_clustered_proportion_without_variation_falls_back_to_the_images():
-    result = stats.clustered_proportion(np.ones(12, bool), np.repeat(np.arange(4), 3))
-    assert result["value"] == 1.0 and result["n_clusters"] == 4 and "over images" in result["method"]
-    assert (result["ci_low"], result["ci_high"]) == pytest.approx(proportion_confint(4, 4, method="wilson"))
-    assert result["p_value"] == pytest.approx(stats.binomial_p_value(4, 4))
+def test_clustered_proportion_without_variation_or_with_few_images_falls_back_to_the_images():
+    result = stats.clustered_proportion(np.ones(36, bool), np.repeat(np.arange(12), 3))
+    assert result["value"] == 1.0 and result["n_clusters"] == 12 and "all answers equal" in result["method"]
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx(proportion_confint(12, 12, method="wilson"))
+    assert result["p_value"] == pytest.approx(stats.binomial_p_value(12, 12))
+    few = stats.clustered_proportion(np.array([1, 0, 0, 1, 1, 1, 1, 0], bool), np.repeat(np.arange(4), 2))
+    assert "fewer than 10 images" in few["method"] and few["value"] == 5 / 8
+    assert (few["ci_low"], few["ci_high"]) == pytest.approx(proportion_confint(2, 4, method="wilson"))  # 2.5 -> 2
