@@ -16,7 +16,7 @@ def metric_figure(result: dict, size: str) -> go.Figure:
     fig = go.Figure()
     for arm in result["config"]["arms"]:
         mine = frame[frame["arm"] == arm].set_index("metric").loc[list(TABLE_METRICS)]
-        fig.add_bar(name=arm, x=list(TABLE_METRICS.values()), y=mine["value"],
+        fig.add_bar(name=arm_label(result, arm, [size]), x=list(TABLE_METRICS.values()), y=mine["value"],
                     error_y={"type": "data", "symmetric": False, "array": mine["ci_high"] - mine["value"],
                              "arrayminus": mine["value"] - mine["ci_low"]})
     fig.update_layout(barmode="group", yaxis={"title": "value (95% CI)", "range": [0, 1.05]},

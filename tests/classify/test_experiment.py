@@ -57,6 +57,7 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
     assert note not in table  # at the full training folds the generator saw no more than the arm
     assert f"Synthetic arms at size 60: {note}" in report.markdown_table(result, "60")
     assert report.markdown_table(result, "60").count(f"({note})") == 2
+    assert [bar.name for bar in figures.metric_figure(result, "60").data][2] == f"real+synthetic ({note})"
     path = report.save_result(result, tmp_path)
     assert report.load_result(tmp_path) == json.loads(path.read_text())
     assert (tmp_path / "table.md").read_text() == table + "\n" + sizes_table
