@@ -56,9 +56,8 @@ def _rss_mb(pid: int) -> float:
 def prepare_workspace(home: Path) -> str:
     """Demo dataset and one queued tiny training run (long enough to outlast the benchmark); its run id."""
     os.environ["MEDGAN_HOME"] = str(home)
-    from medgan.train.job import start_training
-
     from medgan.data.phantom import ensure_demo_dataset
+    from medgan.jobs.training import start_training
     from medgan.train.config import TrainConfig
 
     ensure_demo_dataset()
@@ -216,7 +215,7 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=15)
-            from medgan.train.job import cancel_run
+            from medgan.jobs.training import cancel_run
 
             cancel_run(run_id)
             time.sleep(3)

@@ -156,8 +156,11 @@ def _job_statuses() -> dict[str, str]:
 
 
 def job_status(run_id: str) -> str | None:
-    """Status of the newest train job of a run (None for runs trained in the foreground)."""
-    return _job_statuses().get(run_id)
+    """Status of the newest train job of a run (None for runs trained in the foreground): one query."""
+    from medgan.jobs.store import latest_job
+
+    job = latest_job("train", run_id=run_id)
+    return job.status if job is not None else None
 
 
 def run_info(run_id: str, job_status: str | None = None) -> RunInfo:

@@ -115,21 +115,24 @@ def run_actions(run_id: str, status: str) -> None:
             st.rerun(scope="fragment")
 
 
+@st.fragment(run_every=10.0)
+def runs_table() -> None:
+    """Every run's status and step, re-read every 10 s: the only view that reads every run's files."""
+    st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
+                   "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in list_runs()],
+                 hide_index=True, width="stretch")
+
+
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
-    """The runs table, the watched run's actions, progress, curves and latest sample grid, every 2 s.
-
-    Only the watched run's files are read; the session keeps one metrics reader (for that run)."""
-    runs = list_runs()
-    st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
-                   "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in runs],
-                 hide_index=True, width="stretch")
-    run_actions(run_id, next((r.status for r in runs if r.id == run_id), "created"))
+    """The watched run's actions, progress, curves and latest sample grid, every 2 s: one job query and
+    only this run's files; the session keeps one metrics reader (for this run)."""
     watchers = st.session_state.get("train_watchers", {})
     if run_id not in watchers:
         watchers = st.session_state["train_watchers"] = {run_id: RunWatcher(run_id)}  # bounded: one run
     metrics = watchers[run_id].frame()
     state = progress(run_id, metrics)
+    run_actions(run_id, state.status)
     st.progress(state.fraction, text=describe(state))
     curves, grid = st.columns([3, 2])
     if len(metrics):
@@ -143,4 +146,5 @@ def live_view(run_id: str) -> None:
         grid.image(sample.read_bytes(), caption="Samples from fixed noise (rows: classes when conditional)")
 
 
+runs_table()
 live_view(run_id)

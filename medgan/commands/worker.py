@@ -17,10 +17,10 @@ WORKER_NICE_ENV = "MEDGAN_WORKER_NICE"
 
 def run(args: argparse.Namespace) -> int:
     """Wait for the job's turn, run it, record the outcome. The worker lowers its CPU priority first
-    (``MEDGAN_WORKER_NICE``, default 10) so the app server stays responsive on a shared machine."""
+    (``MEDGAN_WORKER_NICE``, default 5) so the app server stays responsive on a shared machine."""
     import os
 
     from medgan.jobs.runner import run_worker
 
-    os.nice(int(os.environ.get(WORKER_NICE_ENV, "10") or 0))
+    os.nice(int(os.environ.get(WORKER_NICE_ENV, "5") or 0))
     return run_worker(args.job_id)

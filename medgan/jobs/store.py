@@ -181,6 +181,22 @@ def _get(job_id: str) -> Job:
     return _job(row)
 
 
+def latest_job(kind: str, **match: Any) -> Job | None:
+    """The newest job of ``kind`` whose params hold ``match`` (scalar values): one query, whatever the number
+    of jobs, so live pages can ask every poll."""
+    if not all(key.isidentifier() for key in match):
+        raise ValueError(f"param names must be identifiers: {sorted(match)}")
+    reconcile_if_due()
+    where = "".join(f" AND json_extract(params, '$.{key}') IS ?" for key in match)
+    conn = db.connect(SCHEMA)
+    try:
+        row = conn.execute(f"SELECT * FROM jobs WHERE kind = ?{where} ORDER BY seq DESC LIMIT 1",
+                           (kind, *match.values())).fetchone()
+    finally:
+        conn.close()
+    return _job(row) if row is not None else None
+
+
 def list_jobs(kind: str | None = None) -> list[Job]:
     """All jobs (of one kind), newest first, after :func:`reconcile` (at most every 2 s)."""
     reconcile_if_due()

@@ -158,10 +158,7 @@ def start(kind: str, params: dict[str, Any], title: str) -> str:
 
 def latest(kind: str, **match: Any) -> store.Job | None:
     """The newest job of ``kind`` whose params contain ``match`` (what a page shows after a reload)."""
-    return next(
-        (job for job in store.list_jobs(kind=kind) if all(job.params.get(k) == v for k, v in match.items())),
-        None,
-    )
+    return store.latest_job(kind, **match)
 
 
 def active(job: store.Job | None) -> bool:

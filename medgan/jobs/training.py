@@ -25,7 +25,7 @@ def start_training(config: TrainConfig, launch: bool = True) -> tuple[str, str]:
 
 def job_for_run(run_id: str) -> store.Job | None:
     """The newest train job of a run (None for runs trained in the foreground)."""
-    return next((job for job in store.list_jobs(kind="train") if job.params.get("run_id") == run_id), None)
+    return store.latest_job("train", run_id=run_id)
 
 
 def run_train_job(ctx: JobContext) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def run_picker(key: str, label: str = "Generator run", dataset: DatasetInfo | No
     runs = {run.id: run for run in list_runs() if run.has_checkpoint}
     options = [DEMO_RUN, *runs]
     if dataset is not None:
-        same = [r for r in runs if runs[r].dataset == dataset.name] + ([DEMO_RUN] if dataset.name == DEMO_NAME else [])
+        same = ([DEMO_RUN] if dataset.name == DEMO_NAME else []) + [r for r in runs if runs[r].dataset == dataset.name]
         others = len(options) - len(same)
         if not (others and st.toggle(f"Also show runs trained on other datasets ({others})", key=f"{key}_all")):
             options = same or options

@@ -86,6 +86,8 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     first = page.evaluate(step_now)
     page.wait_for_function(f"n => ({step_now})() > n", arg=first, timeout=180_000)  # the live view moves on
     shot(page, "03-train-live")
+    page.get_by_role("button", name="Cancel").click()  # inside the live fragment; the run keeps its checkpoint
+    page.get_by_text("cancelled: step").wait_for(timeout=180_000)
 
     timings["gallery"] = _open(page, url, "gallery")
     page.locator("[data-testid='stImage']").first.wait_for(timeout=120_000)

@@ -78,3 +78,14 @@ def test_a_live_queued_worker_is_not_stale_while_it_starts():
     store._update(gone, pid=2**22 + 12345, heartbeat=time.time())
     assert store.reconcile(stale_seconds=30) == [gone]
     assert store.get_job(starting).status == "queued"
+
+
+def test_latest_job_matches_params_in_one_query():
+    first = store.create_job("evaluate", {"run_id": "a", "n": None, "seed": 0})
+    second = store.create_job("evaluate", {"run_id": "a", "n": 24, "seed": 0})
+    store.create_job("evaluate", {"run_id": "b", "n": None, "seed": 0})
+    assert store.latest_job("evaluate", run_id="a").id == second
+    assert store.latest_job("evaluate", run_id="a", n=None).id == first
+    assert store.latest_job("export", run_id="a") is None
+    with pytest.raises(ValueError, match="identifiers"):
+        store.latest_job("evaluate", **{"x') OR 1 --": 1})
