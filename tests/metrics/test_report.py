@@ -10,7 +10,9 @@ from medgan.data.ingest import ingest
 from medgan.data.phantom import phantom_image
 from medgan.data.store import load_images
 from medgan.metrics import report
-from medgan.sampling import split_counts
+from medgan.metrics.features import get_extractor, real_features
+from medgan.metrics.fid import fid
+from medgan.sampling import sample_mix, split_counts
 
 
 def _row(results: dict, metric: str) -> dict:
@@ -90,6 +92,11 @@ def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_s
     assert per_class["mass", "FID"]["n_synthetic"] == counts["mass"] and per_class["mass", "FID"]["baseline"] > 0
     cached = sorted((unbalanced.folder / "features").glob("*.npy"))
     assert len(cached) == 2  # one seeded subsample per side, cached
+    extractor = get_extractor("domain", unbalanced, 64)
+    even, _ = sample_mix(generator, 100, seed=0)  # what an even split over the classes would have scored
+    train_feats = real_features(extractor, unbalanced, 64, "train", 40, report.REAL_SEED)
+    even_fid = fid(train_feats, extractor(even))["fid"]
+    assert even_fid > 1.5 * _row(results, "FID")["value"]  # the class mix alone moves FID
     again, _ = report.evaluate_generator(generator, n=100, real_n=40, seed=1)  # another sampling seed
     assert sorted((unbalanced.folder / "features").glob("*.npy")) == cached
     assert again["distribution"][0]["baseline"] == results["distribution"][0]["baseline"]  # same real side
