@@ -135,10 +135,10 @@ def _with_window(view: Dataset, window: tuple[float, float]) -> Dataset:
 def windowed_uint8(values: np.ndarray, view: Dataset) -> np.ndarray:
     """pydicom's windowing of modality ``values`` by ``view``'s window, scaled from its output range to 0-255;
     ValueError (pydicom's) for a window it refuses."""
-    window = _view(view)  # pydicom reads it, never changes it: one copy serves both calls
+    flat = np.concatenate([[-np.inf, np.inf], np.ravel(values)])  # one call; the ends give pydicom's y_min, y_max
     with np.errstate(over="ignore"):
-        lo, hi = apply_windowing(np.array([-np.inf, np.inf]), window)  # pydicom's y_min, y_max
-        return _scale(apply_windowing(values, window), lo, hi)
+        mapped = apply_windowing(flat, _view(view))
+    return _scale(mapped[2:].reshape(np.shape(values)), mapped[0], mapped[1])
 
 
 def window_from_range(lo: float, hi: float) -> tuple[float, float]:
@@ -263,6 +263,8 @@ def grayscale_frames(
     views = frame_views(ds)
     if len(views) != len(arr):
         views = [views[0]] * len(arr)
+    if all(v is views[0] for v in views):  # no functional groups: one view for every frame
+        return stored_uint8(arr, views[0], window)
     keys = [view_key(v) for v in views]
     if len(set(keys)) == 1:
         return stored_uint8(arr, views[0], window)
