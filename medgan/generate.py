@@ -27,6 +27,7 @@ from medgan.sampling import CHUNK, chunk_spans, latent_chunk, sample_mix
 from medgan.train.batches import to_uint8
 from medgan.train.checkpoint import BEST, load_checkpoint
 from medgan.train.config import Conditioning, TrainConfig
+from medgan.train.device import pick_device
 from medgan.workspace import file_digest
 
 DEMO_FILE = "generator.pt"
@@ -113,12 +114,6 @@ class LoadedGenerator:
         return out
 
 
-def _pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
     """The generator of run ``run_id`` (``RUN_ID[@best|latest]``, best by default) or of ``"demo"``."""
     run_id, checkpoint = runs.parse_ref(run_id)
@@ -126,7 +121,7 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no run {run_id!r}")
     config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
-    dev = _pick_device(device)
+    dev = pick_device(device)
     files = runs.checkpoint_files(runs.generator_ref(run_id, checkpoint), config.to_dict())
     per_class = config.conditional == Conditioning.PER_CLASS
     paths = dict(zip(config.class_names if per_class else [None], files, strict=True))

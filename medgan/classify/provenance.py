@@ -12,9 +12,18 @@ import torch
 
 from medgan.data.patients import level_word, split_warning
 from medgan.data.store import load_manifest
+from medgan.train.device import pick_device
 from medgan.workspace import file_digest
 
 PACKAGES = ("medgan-studio", "torch", "torchvision", "timm", "numpy", "scikit-learn", "scipy", "statsmodels")
+
+
+def _device_name() -> str:
+    """What the classifiers trained on: the GPU's name, or the CPU and its torch threads."""
+    device = pick_device()
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 def package_versions() -> dict[str, str]:
@@ -61,7 +70,7 @@ def provenance(exp, started: float) -> dict:
                   for f in exp.folds],
         "weights_sha256": file_digest(exp.config.weights_path) if exp.config.weights_path else None,
         "versions": package_versions(),
-        "device": f"cpu ({torch.get_num_threads()} threads)",
+        "device": _device_name(),
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - started, 1),
         "command": rerun_command(exp.config.to_dict()),

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from medgan.train.device import pick_device
+
 
 class TrainingCancelled(RuntimeError):
     """The caller asked to stop (job cancelled)."""
@@ -55,8 +57,9 @@ def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, images: np.
         if should_stop():
             raise TrainingCancelled("training cancelled")
         chosen = order[start : start + settings.batch_size]
-        target = torch.as_tensor(labels[chosen])
-        logits = model(to_input(images[chosen]))
+        device = next(model.parameters()).device
+        target = torch.as_tensor(labels[chosen]).to(device)
+        logits = model(to_input(images[chosen]).to(device))
         loss = nn.functional.cross_entropy(logits, target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -70,7 +73,8 @@ def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, images: np.
 def predict_proba(model: nn.Module, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Softmax class probabilities, (N, K) float64."""
     model.eval()
-    out = [torch.softmax(model(to_input(np.asarray(images[i : i + batch_size]))), 1)
+    device = next(model.parameters()).device
+    out = [torch.softmax(model(to_input(np.asarray(images[i : i + batch_size])).to(device)), 1).cpu()
            for i in range(0, len(images), batch_size)]
     return torch.cat(out).double().numpy()
 
@@ -86,10 +90,12 @@ def train_classifier(model: nn.Module, train_images: np.ndarray, train_labels: n
                      on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
     """Train ``model`` in place and leave it at the epoch with the lowest validation loss.
 
-    Stops after ``patience`` epochs without an improvement of at least ``min_delta``. Returns the curves: one dict per epoch with
+    Trains on the GPU when there is one (the model stays there). Stops after ``patience`` epochs without an
+    improvement of at least ``min_delta``. Returns the curves: one dict per epoch with
     epoch, train_loss, train_accuracy, val_loss, val_accuracy, improved (new best: the kept
     epoch is the last one marked).
     """
+    model.to(pick_device())
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     curves: list[dict] = []
     best_loss, best_state, since_best = float("inf"), copy.deepcopy(model.state_dict()), 0

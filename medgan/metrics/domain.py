@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from medgan.data.store import DatasetInfo, load_images
+from medgan.train.device import pick_device
 from medgan.workspace import temp_path_beside
 
 FORMAT = "medgan-domain-features/1"
@@ -67,15 +68,16 @@ def _train(info: DatasetInfo, resolution: int, steps: int, seed: int) -> tuple[D
     if len(data) < 2:
         raise ValueError(f"{info.folder}: dataset {info.name!r} has {len(data)} training images; need at least 2")
     labelled = len(data.class_names) > 1
-    images, labels = to_unit_range(data.images), torch.from_numpy(data.label_ids)
+    device = pick_device()  # trained on the GPU when there is one, kept and saved on the CPU
+    images, labels = to_unit_range(data.images).to(device), torch.from_numpy(data.label_ids).to(device)
     torch.manual_seed(seed)
-    net = DomainEncoder(images.shape[1], len(data.class_names))
+    net = DomainEncoder(images.shape[1], len(data.class_names)).to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=2e-3)
     target = F.adaptive_avg_pool2d(images, _RECON)
     rng = np.random.default_rng(seed)
     net.train()
     for _ in range(steps):
-        batch = torch.from_numpy(rng.choice(len(images), min(32, len(images)), replace=False))
+        batch = torch.from_numpy(rng.choice(len(images), min(32, len(images)), replace=False)).to(device)
         x, y = images[batch], target[batch]
         if rng.random() < 0.5:  # horizontal flips: cheap augmentation for small datasets
             x, y = x.flip(-1), y.flip(-1)
@@ -86,7 +88,7 @@ def _train(info: DatasetInfo, resolution: int, steps: int, seed: int) -> tuple[D
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    net.eval()
+    net = net.cpu().eval()
     meta = {"heldout_accuracy": _heldout_accuracy(net, info, resolution) if labelled else None,
             "format": FORMAT, "dataset": info.name, "dataset_id": info.id, "resolution": resolution,
             "channels": int(images.shape[1]), "class_names": data.class_names, "labelled": labelled,

