@@ -9,13 +9,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from medgan import runs, workspace
 from medgan.generate import load_generator
+from medgan.models.registry import ModelConfig, build_models
+from medgan.train.batches import BatchSource
 from medgan.train.checkpoint import load_checkpoint
 from medgan.train.config import load_config, save_config
+from medgan.train.distributed import DistInfo, local_batch_size
+from medgan.train.losses import discriminator_loss
 from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
 
@@ -53,9 +59,29 @@ def test_torchrun_two_processes_on_cpu(demo_dataset):
 def test_torchrun_new_run_is_one_run(demo_dataset, arch):
     """Without --resume all ranks train the same new run; ProGAN's unused levels and FastGAN's decoders
     (no gradient from fake images) do not stop DDP."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "medgan",
-               "train", "--dataset", "demo-phantom", "--arch", arch, "--resolution", "32", "--steps", "2",
-               "--batch-size", "8", "--width", "8", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "medgan",
+        "train",
+        "--dataset",
+        "demo-phantom",
+        "--arch",
+        arch,
+        "--resolution",
+        "32",
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--width",
+        "8",
+        "--json",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
     done = subprocess.run(
         command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
@@ -72,10 +98,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _two_ranks(run_id: str, out: Path) -> list[dict]:
+def _two_ranks(run_id: str, out: Path, *extra: str) -> list[dict]:
     """Train ``run_id`` with two gloo processes (the torchrun environment, set by hand); each rank's record."""
     port, procs = _free_port(), []
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     for rank in range(2):
         env = {
             **os.environ,
@@ -87,7 +113,14 @@ def _two_ranks(run_id: str, out: Path) -> list[dict]:
             "OMP_NUM_THREADS": "1",
             "MEDGAN_HOME": str(workspace.home()),
         }
-        command = [sys.executable, "-m", "tests.train.ddp_worker", run_id, str(out / f"rank{rank}.json")]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.train.ddp_worker",
+            run_id,
+            str(out / f"rank{rank}.json"),
+            *extra,
+        ]
         procs.append(
             subprocess.Popen(command, cwd=workspace.REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
         )
@@ -126,3 +159,43 @@ def test_two_rank_resume_equals_uninterrupted_two_rank_run_bitwise(demo_dataset,
     for records in (whole, first, second):
         for row0, row1 in zip(records[0]["noise"], records[1]["noise"], strict=True):
             assert row0[0] == row1[0] and row0[1:] != row1[1:]  # same step, different noise per rank
+
+
+@pytest.mark.slow
+def test_abort_seen_by_one_rank_stops_both_at_the_same_step(demo_dataset, tmp_path):
+    """Only rank 1's abort callback turns true (after 3 steps): both ranks stop together at the next tick
+    (step 4 with log_every 2) and save one checkpoint there, instead of one rank waiting for the other."""
+    run_id = create_run(tiny_config(steps=40, log_every=2, checkpoint_every=100, sample_every=100))
+    records = _two_ranks(run_id, tmp_path, "3")
+    assert [r["result"]["step"] for r in records] == [4, 4]
+    assert all(r["result"]["status"] == "cancelled" for r in records)
+    assert load_checkpoint(runs.run_dir(run_id) / "checkpoints" / "latest.pt")["step"] == 4
+
+
+def test_two_ranks_of_half_batches_make_the_one_process_batch_and_gradient():
+    """``batch_size`` is the global batch: rank r of 2 takes its half of the very images one process takes,
+    and the average of the two halves' gradients (what DDP computes) is the whole batch's gradient, so
+    2 x B/2 steps like 1 x B at the same learning rate (exactly without BatchNorm; with BatchNorm in
+    expectation, or exactly with sync_bn on CUDA)."""
+    images = np.random.default_rng(0).integers(0, 256, (20, 1, 4, 4), dtype=np.uint8)
+    labels, cpu = np.zeros(20, dtype=np.int64), torch.device("cpu")
+    one = BatchSource(images, labels, 8, 3, cpu)
+    ranks = [BatchSource(images, labels, local_batch_size(8, DistInfo(r, 2)), 3, cpu, r, 2) for r in range(2)]
+    for step in range(6):  # 48 images: crosses two epochs of 20
+        assert torch.equal(one.batch(step)[0], torch.cat([rank.batch(step)[0] for rank in ranks]))
+    with pytest.raises(ValueError, match="does not split evenly over 3 processes"):
+        local_batch_size(8, DistInfo(0, 3))
+    torch.manual_seed(0)
+    _, critic = build_models(ModelConfig("wgan-gp", 32, 1, 0, 16, 8))
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules())
+    real, fake = torch.randn(8, 1, 32, 32), torch.randn(8, 1, 32, 32)
+
+    def gradient(rows: slice) -> list[torch.Tensor]:
+        critic.zero_grad()
+        loss, _ = discriminator_loss("hinge", critic, real[rows], fake[rows], None)
+        loss.backward()
+        return [p.grad.clone() for p in critic.parameters()]
+
+    whole, first, second = gradient(slice(0, 8)), gradient(slice(0, 4)), gradient(slice(4, 8))
+    for g, a, b in zip(whole, first, second, strict=True):
+        assert torch.allclose(g, (a + b) / 2, atol=1e-6)
