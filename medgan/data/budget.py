@@ -185,7 +185,7 @@ def check_expansion(name: str, expanded: int, compressed_bytes: int, cap: int) -
     allowed = archive_budget(compressed_bytes, cap)
     if expanded > allowed:
         raise OverBudget(
-            f"{name}: expands to {_mib(expanded)} from {_mib(compressed_bytes)}, over the limit of "
+            f"{name} expands to {_mib(expanded)} from {_mib(compressed_bytes)}, over the limit of "
             f"{_mib(allowed)} for an archive of that size (MEDGAN_ARCHIVE_RATIO); refused"
         )
 

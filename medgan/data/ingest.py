@@ -42,7 +42,8 @@ class NothingReadable(ValueError):
 
     def __init__(self, source: str, skipped: list[SkippedFile]) -> None:
         reasons = "; ".join(f"{s.file}: {s.reason}" for s in skipped[:5])
-        super().__init__(f"no readable images in {source}" + (f" ({reasons})" if reasons else ""))
+        where = Path(source).name or source  # the name only: no server path in a message a user sees
+        super().__init__(f"no readable images in {where}" + (f" ({reasons})" if reasons else ""))
         self.skipped = skipped
 
 

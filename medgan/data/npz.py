@@ -85,7 +85,7 @@ def read_npz(path: Path, options: ReadOptions) -> Iterator[Frame]:
         raise UnreadableFile(f"not a readable .npz archive ({exc})") from exc
     index = 0
     with zf:
-        budget.check_expansion(path.name, sum(i.file_size for i in zf.infolist()), path.stat().st_size, MAX_TOTAL_BYTES)
+        budget.check_expansion("the archive", sum(i.file_size for i in zf.infolist()), path.stat().st_size, MAX_TOTAL_BYTES)
         for split, images_member, labels_member in _parts(zf):
             names = None
             if labels_member is not None:
