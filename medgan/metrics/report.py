@@ -150,7 +150,8 @@ def _sampling_note(weights: dict[str, int] | None, fake_labels: list[str], train
     rule = "in the training split's class proportions" if weights else "unconditional generator (no classes)"
     real = (f"seeded subsample (seed {REAL_SEED}) of at most {real_n:,} real images per side: "
             f"{len(real_rows['train']):,} of {len(train):,} train, {len(real_rows['heldout']):,} of "
-            f"{len(heldout):,} held-out; pixel-space audit and quality against all {len(train):,} train images")
+            f"{len(heldout):,} held-out (feature metrics and feature-space audit); pixel-space audit and quality "
+            f"against all {len(train):,} train images")
     split = ", ".join(f"{c} {k}" for c, k in counts.items() if c)
     return {"synthetic_counts": counts, "train_class_counts": weights, "rule": rule, "real_subsample": real_n,
             "real_seed": REAL_SEED, "n_train_total": len(train), "n_heldout_total": len(heldout),
