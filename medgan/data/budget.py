@@ -10,13 +10,15 @@ Limits (environment variables override them):
 
 - ``MEDGAN_MAX_FRAME_PIXELS``: pixels in one frame (default 40 M, e.g. 6300 x 6300); a file holds at most
   ``MEDGAN_MAX_FRAMES`` (200,000) frames, so it cannot fill the disk with a cache of tiny images.
-- ``MEDGAN_MAX_FILE_BYTES``: decoded bytes of one file, all frames (default 256 MiB).
+- ``MEDGAN_MAX_FILE_BYTES``: decoded bytes of one file, all frames (default 160 MiB, e.g. a
+  512 x 512 x 320 int16 volume).
 - ``MEDGAN_ARCHIVE_RATIO``: a ZIP (or ``.npz``) may expand to this many times its own size (default 50),
   but always to at least 256 MiB, and never past the 8 GiB archive cap.
 - ``MEDGAN_MEMORY_BUDGET``: memory that decoding may use above the app's baseline (default 2 GiB). Decoding
-  one file at the limits above peaks at about :data:`PEAK_PER_WORKER` (measured by
-  ``tests/data/test_budget.py`` and ``bench/attack.py``), so :func:`max_decode_workers` allows
-  ``budget // PEAK_PER_WORKER`` parallel decoders (4 by default).
+  one file at the limits peaks at about 5.5x its decoded bytes for a multi-frame 16-bit DICOM (190 MB of
+  frames: 1,045 MiB above baseline; a 40 Mpx 16-bit PNG: 606 MiB, a 250 MB int16 NIfTI: 499 MiB, measured
+  one file per process after a warm-up import), so :data:`PEAK_PER_WORKER` is 1 GiB and
+  :func:`max_decode_workers` allows ``budget // PEAK_PER_WORKER`` parallel decoders (2 by default).
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from medgan.data.frames import UnreadableFile
 MiB, GiB = 1024**2, 1024**3
 DEFAULT_FRAME_PIXELS = 40_000_000
 DEFAULT_MAX_FRAMES = 200_000
-DEFAULT_FILE_BYTES = 256 * MiB
+DEFAULT_FILE_BYTES = 160 * MiB
 DEFAULT_ARCHIVE_RATIO = 50.0
 ARCHIVE_FLOOR_BYTES = 256 * MiB
 DEFAULT_MEMORY_BUDGET = 2 * GiB
-PEAK_PER_WORKER = 512 * MiB  # decoding one file at the limits (measured worst case, see the module docstring)
+PEAK_PER_WORKER = 1 * GiB  # decoding one file at the limits (measured worst case, see the module docstring)
 
 
 class OverBudget(UnreadableFile):

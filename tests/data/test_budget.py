@@ -51,7 +51,7 @@ def test_every_hostile_file_is_refused_naming_the_limit_and_the_rest_imports(hos
         and "MEDGAN_MAX_FILE_BYTES" in reasons["bomb.nii.gz"]
     )
     assert "30000 x 30000" in reasons["bomb.dcm"]
-    assert "5000 frame(s)" in reasons["frames.dcm"] and "256 MiB per file" in reasons["frames.dcm"]
+    assert "5000 frame(s)" in reasons["frames.dcm"] and "160 MiB per file" in reasons["frames.dcm"]
     assert all("/" not in r for r in reasons.values())  # no server path in any reason
 
 
@@ -123,8 +123,8 @@ def test_bad_entry_names_become_skipped_rows(tmp_path, workspace_home):
 
 
 def test_decode_workers_fit_the_memory_budget(monkeypatch):
-    assert budget.max_decode_workers() == 4  # 2 GiB / 512 MiB per worker
-    monkeypatch.setenv("MEDGAN_MEMORY_BUDGET", str(1024**3))
-    assert budget.max_decode_workers() == 2 and default_workers(1000) <= 2
+    assert budget.max_decode_workers() == 2  # 2 GiB / 1 GiB per worker
+    monkeypatch.setenv("MEDGAN_MEMORY_BUDGET", str(4 * 1024**3))
+    assert budget.max_decode_workers() == 4 and default_workers(1000) <= 4
     monkeypatch.setenv("MEDGAN_MEMORY_BUDGET", str(100 * 1024**2))
     assert budget.max_decode_workers() == 1 and default_workers(1000) == 1
