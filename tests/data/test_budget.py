@@ -128,3 +128,41 @@ def test_decode_workers_fit_the_memory_budget(monkeypatch):
     assert budget.max_decode_workers() == 4 and default_workers(1000) <= 4
     monkeypatch.setenv("MEDGAN_MEMORY_BUDGET", str(100 * 1024**2))
     assert budget.max_decode_workers() == 1 and default_workers(1000) == 1
+
+
+_ONE_FILE = """
+import resource, sys
+from medgan.data.ingest import ingest
+ingest(sys.argv[2], "warm-up", workers=1)  # library imports and first-use set-up are the baseline
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+result = ingest(sys.argv[1], "at-limit", workers=1)
+print(result.dataset.n_images, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
+"""
+
+
+@pytest.mark.slow
+def test_a_file_at_the_byte_limit_decodes_within_one_workers_share(tmp_path):
+    """The heaviest reader at the limit (multi-frame 16-bit DICOM, 160 MiB of frames) stays under
+    PEAK_PER_WORKER, the share :func:`budget.max_decode_workers` gives each decoder."""
+    import numpy as np
+    from pydicom import dcmread
+
+    path = hostile.dicom_bomb(tmp_path / "at-limit.dcm", rows=512, columns=512, frames=320)
+    ds = dcmread(path)
+    ds.PixelData = np.random.default_rng(0).integers(0, 4096, (320, 512, 512), dtype=np.uint16).tobytes()
+    ds.save_as(path)
+    assert budget.max_file_bytes() == 320 * 512 * 512 * 2
+    warm = tmp_path / "warm.png"
+    warm.write_bytes(hostile.small_png())
+    out = subprocess.run(
+        [sys.executable, "-c", _ONE_FILE, str(path), str(warm)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MEDGAN_HOME": str(tmp_path / "ws")},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    n, growth = (int(v) for v in out.stdout.split()[-2:])
+    assert n == 320
+    assert growth < budget.PEAK_PER_WORKER, f"{growth / budget.MiB:.0f} MiB"
