@@ -42,6 +42,15 @@ QUERY_KEYS = {  # --query KEY=VALUE -> QIDO-RS study-level attribute
     "studydescription": "StudyDescription",
     "studyinstanceuid": "StudyInstanceUID",
 }
+FAILURE_REASONS = {  # STOW-RS Failure Reason (PS3.18 Table I.2-1 / PS3.7 C.4.2)
+    0x0110: "processing failure",
+    0x0122: "SOP class not supported",
+    0x0124: "not authorized",
+    0xA700: "out of resources",
+    0xA900: "data set does not match the SOP class",
+    0xC000: "cannot understand",
+    0xC122: "transfer syntax not supported",
+}
 Progress = Callable[[int, int, str], None]
 
 
@@ -71,7 +80,9 @@ class PacsLogin:
         if login.username or login.token:
             return login
         table = pacs_secrets()
-        return cls(str(table.get("username", "")), str(table.get("password", "")), str(table.get("token", "")))
+        return cls(
+            str(table.get("username", "")), str(table.get("password", "")), str(table.get("token", ""))
+        )
 
 
 def pacs_secrets() -> dict:
@@ -281,22 +292,54 @@ def retrieve_studies(
     return skipped
 
 
+def _refused_status(exc: PacsError) -> int | None:
+    """The HTTP status when the server refused the request's content (400, 409, 415, 422...), else None."""
+    response = getattr(exc.__cause__, "response", None)
+    code = response.status_code if response is not None else None
+    return code if code is not None and 400 <= code < 500 and code not in (401, 403, 404, 408, 429) else None
+
+
+def _failure(code: int | None) -> str:
+    """``0xC000 cannot understand`` for a STOW-RS failure reason code."""
+    if code is None:
+        return "no reason given"
+    return f"0x{int(code):04X} {FAILURE_REASONS.get(int(code), 'failure')}"
+
+
+def _json_answer(response: requests.Response) -> Dataset:
+    try:
+        return Dataset.from_json(response.json()) if response.content else Dataset()
+    except ValueError:
+        return Dataset()
+
+
 def _store_batch(client: DICOMwebClient, batch: list[tuple[str, Dataset]], result: SendResult) -> None:
-    names = {str(ds.SOPInstanceUID): name for name, ds in batch}
+    """Store ``batch``; when the server refuses the request as a whole, each instance again on its own, so
+    the good ones are stored and the refused ones named."""
+    if not batch:
+        return
+    names = {str(ds.get("SOPInstanceUID", name)): name for name, ds in batch}
     try:
         with explained(client.base_url, "store instances (STOW-RS)"):
             answer = client.store_instances([ds for _, ds in batch])
     except PacsError as exc:
-        response = getattr(exc.__cause__, "response", None)
-        if response is None or response.status_code != 409:  # 409: every instance of the batch refused
+        code = _refused_status(exc)
+        if code is None:
             raise
-        answer = Dataset.from_json(response.json()) if response.content else Dataset()
+        if len(batch) > 1:
+            for item in batch:
+                _store_batch(client, [item], result)
+            return
+        answer = _json_answer(exc.__cause__.response)
+        if not answer.get("FailedSOPSequence"):
+            result.refused.append((batch[0][0], f"refused by the server (HTTP {code})"))
+            return
     for item in answer.get("ReferencedSOPSequence", []):
         result.accepted.append(str(item.ReferencedSOPInstanceUID))
     for item in answer.get("FailedSOPSequence", []):
         uid = str(item.get("ReferencedSOPInstanceUID", ""))
         result.refused.append(
-            (names.get(uid, uid), f"refused by the server (failure reason {item.get('FailureReason', '?')})")
+            (names.get(uid, uid), f"refused by the server ({_failure(item.get('FailureReason'))})")
         )
     answered = set(result.accepted) | {name for name, _ in result.refused}
     result.refused += [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
@@ -57,9 +59,17 @@ def test_export_send_makes_one_patient_one_study_one_series_per_class(orthanc, t
 def test_send_names_refused_files_and_fails_clearly(orthanc, tmp_path, capsys):
     client = connect(orthanc.dicomweb, PacsLogin(USER, PASSWORD))
     good = Path(get_testdata_file("CT_small.dcm")).read_bytes()
-    result = send_dicom(client, [("ct.dcm", good), ("broken.dcm", b"DICM but not really")])
-    assert len(result.accepted) == 1
-    assert result.refused == [("broken.dcm", "not a readable DICOM file (InvalidDicomError)")]
+    no_study = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    del no_study.StudyInstanceUID  # Orthanc refuses it (HTTP 400 with a FailedSOPSequence)
+    buffer = io.BytesIO()
+    no_study.save_as(buffer)
+    files = [("ct.dcm", good), ("broken.dcm", b"DICM but not really"), ("no-study.dcm", buffer.getvalue())]
+    result = send_dicom(client, files)
+    assert result.accepted == [str(pydicom.dcmread(get_testdata_file("CT_small.dcm")).SOPInstanceUID)]
+    assert result.refused == [
+        ("broken.dcm", "not a readable DICOM file (InvalidDicomError)"),
+        ("no-study.dcm", "refused by the server (0xC000 cannot understand)"),
+    ]
     stopped = f"http://127.0.0.1:{free_port()}/dicom-web"
     for url, message in ((stopped, "cannot connect"), ("pacs.example", "not a DICOMweb base URL")):
         argv = [
