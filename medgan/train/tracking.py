@@ -60,9 +60,9 @@ def _features(
     return feats[rows], np.array([lookup.get(lab, 0) for lab in labels[rows]], dtype=np.int64)
 
 
-def score(reference: np.ndarray, fake: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """FID and KID (mean, sd over subsets) of ``fake`` against ``reference`` features."""
-    k = kid(reference, fake, seed=seed, n_subsets=KID_SUBSETS)
+def score(reference: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = KID_SUBSETS) -> dict[str, float]:
+    """FID and KID (mean, sd over ``n_subsets`` subsets) of ``fake`` against ``reference`` features."""
+    k = kid(reference, fake, seed=seed, n_subsets=n_subsets)
     return {"fid": fid(reference, fake)["fid"], "kid": k["kid"], "kid_std": k["kid_std"]}
 
 

@@ -65,3 +65,11 @@ def test_distribution_table_puts_baseline_and_extractor_beside_each_number():
     assert fid_row["value"] > 3 * fid_row["baseline"]
     assert all(r["extractor"] == "test-features" and r["n_synthetic"] == 60 and r["n_train"] == 120 for r in rows)
     assert rows[1]["sd"] is not None and rows[1]["baseline_sd"] is not None
+
+
+def test_fid_with_fewer_images_than_dimensions_matches_the_textbook_formula():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(40, 64))
+    b = rng.normal(size=(30, 64)) @ rng.normal(size=(64, 64)) * 0.3 + 0.5
+    assert fid(a, b)["fid"] == pytest.approx(plain_fid(a, b), rel=1e-6)  # the N x N singular-value path
+    assert fid(a, a)["fid"] == pytest.approx(0.0, abs=1e-8)
