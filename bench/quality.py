@@ -203,46 +203,62 @@ def train_tutorial(info, args: argparse.Namespace, folder: Path) -> Arm:
     return Arm(TUTORIAL, steps[0], steps[0] * TUTORIAL_BATCH, cpu, wall, None, sample)
 
 
-def score(arms: list[Arm], info, args: argparse.Namespace) -> dict:
-    """Inception FID / KID of every arm and of the real-vs-real floor (same reference, same sizes)."""
-    from medgan.data.store import load_images
-    from medgan.metrics.features import get_extractor, real_features
-    from medgan.metrics.fid import fid
-    from medgan.train.tracking import score as fid_kid
+class Scorer:
+    """Inception FID / KID against the held-out images, and the real-vs-real floor (same reference, sizes)."""
 
-    extractor = get_extractor(args.features, info, args.resolution)
-    if args.dry_run:  # a few real images, not the whole (cached) splits
-        reference, train = (
-            extractor(load_images(info, args.resolution, split).images[: args.n])
-            for split in (HELDOUT, "train")
-        )
-    else:
-        reference, train = (
-            real_features(extractor, info, args.resolution, split) for split in (HELDOUT, "train")
-        )
-    rng = np.random.default_rng(args.seed)
-    floor_set = train[rng.choice(len(train), min(args.n, len(train)), replace=False)]
-    floor = fid_kid(reference, floor_set, args.seed, n_subsets=50)
-    rows = []
-    for arm in arms:
-        feats = extractor(arm.sample(args.n))
-        values = fid_kid(reference, feats, args.seed, n_subsets=50)
-        same_n = fid(reference, feats[: len(floor_set)])["fid"]
-        rows.append(
-            {
-                **{k: v for k, v in asdict(arm).items() if k != "sample"},
-                **values,
-                "fid_over_floor": same_n / max(floor["fid"], 1e-12),
-            }
-        )
-    return {
-        "extractor": extractor.name,
-        "n_generated": args.n,
-        "n_reference": len(reference),
-        "n_floor": len(floor_set),
-        "floor": floor,
-        "arms": rows,
-    }
+    def __init__(self, info, args: argparse.Namespace) -> None:
+        from medgan.data.store import load_images
+        from medgan.metrics.features import get_extractor, real_features
+        from medgan.train.tracking import score
+
+        self.args, self.score = args, score
+        self.extractor = get_extractor(args.features, info, args.resolution)
+        if args.dry_run:  # a few real images, not the whole (cached) splits
+            self.reference, train = (
+                self.extractor(load_images(info, args.resolution, split).images[: args.n])
+                for split in (HELDOUT, "train")
+            )
+        else:
+            self.reference, train = (
+                real_features(self.extractor, info, args.resolution, split) for split in (HELDOUT, "train")
+            )
+        rng = np.random.default_rng(args.seed)
+        self.floor_set = train[rng.choice(len(train), min(args.n, len(train)), replace=False)]
+        self.floor = score(self.reference, self.floor_set, args.seed, n_subsets=50)
+
+    def __call__(self, arm: Arm) -> dict:
+        """The arm's row: what it did, FID, KID ± sd, and FID / floor at the floor's sample size."""
+        from medgan.metrics.fid import fid
+
+        feats = self.extractor(arm.sample(self.args.n))
+        values = self.score(self.reference, feats, self.args.seed, n_subsets=50)
+        same_n = fid(self.reference, feats[: len(self.floor_set)])["fid"]
+        return {
+            **{k: v for k, v in asdict(arm).items() if k != "sample"},
+            **values,
+            "fid_over_floor": same_n / max(self.floor["fid"], 1e-12),
+        }
+
+    def summary(self) -> dict:
+        """Extractor, sizes and floor (the result's header)."""
+        return {
+            "extractor": self.extractor.name,
+            "n_generated": self.args.n,
+            "n_reference": len(self.reference),
+            "n_floor": len(self.floor_set),
+            "floor": self.floor,
+        }
+
+
+def warm_tracking(info, args: argparse.Namespace) -> None:
+    """Train and cache the tracking extractor and its real features first, so no arm pays for them."""
+    from medgan.metrics.features import get_extractor, real_features
+    from medgan.train.config import TrainConfig
+
+    if not args.dry_run:
+        extractor = get_extractor(TrainConfig(dataset=info.name).track_features, info, args.resolution)
+        for split in (HELDOUT, "train"):
+            real_features(extractor, info, args.resolution, split)
 
 
 def table(result: dict) -> str:
@@ -306,12 +322,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, home: Path) -> dict:
-    """Train every arm, score them, return the result (also printed as a table)."""
+    """Train and score every arm (a row printed, and ``--out`` rewritten, as each finishes); the result."""
     os.environ["MEDGAN_HOME"] = str(home)
     torch.set_num_threads(args.threads)
     info = prepare_dataset(args.dataset)
     fractions = held_out_fractions(info, args.resolution)
-    arms = []
+    warm_tracking(info, args)
+    scorer = Scorer(info, args)
+    result = {
+        "dataset": info.name,
+        "n_images": info.n_images,
+        "resolution": args.resolution,
+        "budget": args.budget,
+        "minutes": args.minutes,
+        "device": args.device,
+        "threads": args.threads,
+        **scorer.summary(),
+        "arms": [],
+    }
     for arch in args.archs.split(","):
         if arch == TUTORIAL and args.resolution != 64:
             print(f"skipping {TUTORIAL}: its networks are 64 px only", flush=True)
@@ -322,21 +350,10 @@ def run(args: argparse.Namespace, home: Path) -> dict:
                 if arch == TUTORIAL
                 else train_preset(arch, info, args, fractions)
             )
-        arms.append(arm)
-        print(
-            f"{arch}: {arm.steps} steps in {arm.cpu_seconds:.0f} CPU-s ({arm.wall_seconds:.0f} s wall)",
-            flush=True,
-        )
-    result = {
-        "dataset": info.name,
-        "n_images": info.n_images,
-        "resolution": args.resolution,
-        "budget": args.budget,
-        "minutes": args.minutes,
-        "device": args.device,
-        "threads": args.threads,
-        **score(arms, info, args),
-    }
+        result["arms"].append(scorer(arm))
+        print(table({**result, "arms": result["arms"][-1:]}).splitlines()[2], flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=1))
     print(
         f"\n{info.name} ({info.n_images} images), {args.resolution} px, {args.minutes:g} {args.budget} minutes "
         f"per arm on {args.device} ({args.threads} thread(s)); {result['extractor']}: {result['n_generated']} "
@@ -349,9 +366,7 @@ def run(args: argparse.Namespace, home: Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        result = run(args, args.workspace or Path(tmp))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1))
+        run(args, args.workspace or Path(tmp))
 
 
 if __name__ == "__main__":

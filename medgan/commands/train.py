@@ -30,6 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--sample-every", type=int)
     parser.add_argument("--checkpoint-every", type=int)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--track-every", type=int,
+                        help="steps between tracked FID/KID (256 fixed-noise samples vs held-out images; 0 = off)")
+    parser.add_argument("--track-features", choices=("domain", "inception"), help="features of the tracked FID")
     parser.add_argument("--resume", metavar="RUN_ID", help="continue this run (--steps raises its total)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -59,6 +62,8 @@ def _config(args: argparse.Namespace):
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
         device=args.device,
+        track_every=args.track_every,
+        track_features=args.track_features,
     )
 
 
