@@ -5,6 +5,7 @@ import streamlit as st
 from medgan.metrics.figures import fid_curve
 from medgan.runs import list_runs
 from medgan.train.config import (
+    DEFAULT_ARCH,
     TRACK_EVERY,
     Augment,
     Conditioning,
@@ -28,7 +29,7 @@ if not gpu:
 
 dataset = dataset_picker("train_dataset")
 left, right = st.columns(2)
-arch = left.selectbox("Architecture", architectures(), key="train_arch")
+arch = left.selectbox("Architecture", architectures(), index=architectures().index(DEFAULT_ARCH), key="train_arch")
 defaults = preset_overrides(arch, gpu)
 resolution = right.selectbox("Resolution (px)", [32, 64, 128, 256], index=1, key="train_resolution")
 modes = [Conditioning.NONE.value] + (

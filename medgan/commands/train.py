@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 
-from medgan.train.config import Augment, architectures
+from medgan.train.config import DEFAULT_ARCH, Augment, architectures
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``train`` sub-command."""
     parser = subparsers.add_parser("train", help="train a GAN on a dataset (foreground); prints the run id")
     parser.add_argument("--dataset", help="dataset name or id (see the Data page)")
-    parser.add_argument("--arch", choices=architectures(), default="dcgan")
+    parser.add_argument("--arch", choices=architectures(), default=DEFAULT_ARCH)
     parser.add_argument("--resolution", type=int, choices=(32, 64, 128, 256), default=64)
     parser.add_argument("--steps", type=int, help="generator steps (default: the architecture's preset)")
     parser.add_argument("--batch-size", type=int)

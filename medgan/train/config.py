@@ -16,6 +16,7 @@ from medgan import workspace
 
 CONFIG_FILE = "config.json"
 RESOLUTIONS = (32, 64, 128, 256)
+DEFAULT_ARCH = "fastgan"  # lowest FID per CPU-minute in bench/quality.py (README, Benchmarks)
 TRACK_EVERY = 100  # measured: tracking costs < 10 % of the training time at this interval (README)
 
 
