@@ -118,7 +118,7 @@ class Session:
     """One simulated browser tab on the Train page."""
 
     def __init__(self, port: int) -> None:
-        self.port, self.latencies, self.errors = port, [], 0
+        self.port, self.latencies, self.errors, self.full_runs = port, [], 0, 0
         self.fragment_id, self.interval, self.page_hash = "", 2.0, ""
 
     async def _send(self, conn, fragment_id: str = "") -> None:
@@ -131,7 +131,7 @@ class Session:
             msg.rerun_script.is_auto_rerun = True
         await conn.send(msg.SerializeToString())
 
-    async def _until_finished(self, conn) -> None:
+    async def _until_finished(self, conn) -> int:
         while True:
             raw = await conn.recv()
             fwd = ForwardMsg()
@@ -142,7 +142,7 @@ class Session:
             elif kind == "auto_rerun":
                 self.fragment_id, self.interval = fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval
             elif kind == "script_finished":
-                return
+                return fwd.script_finished
 
     async def run(self, seconds: float) -> None:
         """Open the page, then poll the live fragment at the server's interval for ``seconds``."""
@@ -155,7 +155,8 @@ class Session:
                 started = time.monotonic()
                 await self._send(conn, self.fragment_id)
                 try:
-                    await asyncio.wait_for(self._until_finished(conn), timeout=30)
+                    finished = await asyncio.wait_for(self._until_finished(conn), timeout=30)
+                    self.full_runs += finished != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
                 except TimeoutError:
                     self.errors += 1
                     continue
@@ -182,6 +183,7 @@ def measure(port: int, pid: int, n: int, seconds: float) -> dict:
         "sessions": n,
         "polls": len(latencies),
         "timeouts": sum(s.errors for s in sessions),
+        "not_fragment_runs": sum(s.full_runs for s in sessions),
         "p50_ms": round(1000 * statistics.median(latencies), 1),
         "p95_ms": round(1000 * p95, 1),
         "server_cpu_percent": round(cpu, 1),

@@ -123,7 +123,7 @@ def test_whole_journey(app_server, browser, shot, artifacts):
         start = time.perf_counter()
         rater.get_by_role("button", name="Save and show next").click()
         rater.wait_for_function("s => { const i = document.querySelector('img.rate-image'); return i && i.src !== s }",
-                                arg=shown, timeout=60_000, polling="raf")
+                                arg=shown, timeout=60_000, polling=20)
         next_image.append(time.perf_counter() - start)
         rater.get_by_text(f"{n} of ").wait_for(timeout=60_000)
         _idle(rater)
