@@ -11,7 +11,7 @@ from medgan import runs
 from medgan.commands import add_checkpoint_option, run_ref
 from medgan.data.phantom import dataset_or_demo
 from medgan.turing import results, store
-from medgan.turing.study import StudySpec, create_study, rater_link
+from medgan.turing.study import StudySpec, create_study, default_base_url, is_local_address, rater_link
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -56,8 +56,16 @@ def _create(args: argparse.Namespace) -> int:
     spec = StudySpec(name=args.name, dataset=dataset, run_id=run_ref(args.run, args), n_real=args.real,
                      n_synthetic=args.synthetic, raters=args.raters.split(","), per_class=args.per_class,
                      seed=args.seed)
+    trained_on = runs.run_dataset(args.run)
+    if trained_on != dataset:
+        print(f"warning: run {args.run} was trained on {trained_on!r}, not on {dataset!r}: its images do not "
+              "belong with this dataset's real images", file=sys.stderr)
     study, raters = create_study(spec)
-    links = [{"rater": r.name, "token": r.token, "link": rater_link(r.token, args.base_url)} for r in raters]
+    base_url = args.base_url or default_base_url()
+    if is_local_address(base_url):
+        print(f"warning: rater links use {base_url}, which only opens on this machine; pass --base-url or set "
+              "MEDGAN_BASE_URL to the address colleagues use", file=sys.stderr)
+    links = [{"rater": r.name, "token": r.token, "link": rater_link(r.token, base_url)} for r in raters]
     n_images = len(store.image_ids(study.id))
     text = "\n".join([f"Study {study.name!r} ({study.id}): {n_images} images", *[
         f"  {x['rater']}: {x['link']}" for x in links]])
