@@ -115,11 +115,13 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
 
 
 class Session:
-    """One simulated browser tab on the Train page."""
+    """One simulated browser tab on the Train page: it reruns each auto-refreshing fragment at the interval
+    the server asked for (the watched run every 2 s, the runs table every 10 s), one request at a time."""
 
     def __init__(self, port: int) -> None:
         self.port, self.latencies, self.errors, self.full_runs = port, [], 0, 0
-        self.fragment_id, self.interval, self.page_hash = "", 2.0, ""
+        self.intervals: dict[str, float] = {}  # fragment id -> seconds between its reruns
+        self.page_hash = ""
 
     async def _send(self, conn, fragment_id: str = "") -> None:
         msg = BackMsg()
@@ -140,20 +142,24 @@ class Session:
             if kind == "new_session":
                 self.page_hash = self.page_hash or fwd.new_session.page_script_hash
             elif kind == "auto_rerun":
-                self.fragment_id, self.interval = fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval
+                self.intervals[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
             elif kind == "script_finished":
                 return fwd.script_finished
 
     async def run(self, seconds: float) -> None:
-        """Open the page, then poll the live fragment at the server's interval for ``seconds``."""
+        """Open the page, then poll its fragments at the server's intervals for ``seconds``."""
         url, origin = f"ws://127.0.0.1:{self.port}/_stcore/stream", f"http://127.0.0.1:{self.port}"
         async with connect(url, origin=origin, subprotocols=["streamlit"], max_size=64 << 20) as conn:
             await self._send(conn)
             await self._until_finished(conn)
-            end = time.monotonic() + seconds
-            while time.monotonic() < end and self.fragment_id:
+            now = time.monotonic()
+            end, due = now + seconds, {fragment: now for fragment in self.intervals}
+            while due and time.monotonic() < end:
+                fragment = min(due, key=due.get)
+                await asyncio.sleep(max(0.0, due[fragment] - time.monotonic()))
                 started = time.monotonic()
-                await self._send(conn, self.fragment_id)
+                due[fragment] = started + self.intervals[fragment]
+                await self._send(conn, fragment)
                 try:
                     finished = await asyncio.wait_for(self._until_finished(conn), timeout=30)
                     self.full_runs += finished != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
@@ -161,7 +167,6 @@ class Session:
                     self.errors += 1
                     continue
                 self.latencies.append(time.monotonic() - started)
-                await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
 
 async def _round(port: int, n: int, seconds: float) -> list[Session]:
