@@ -25,8 +25,9 @@ LATEST = "latest.pt"
 BEST = "best.pt"  # lowest tracked FID (medgan.train.tracking)
 
 
-def capture_rng() -> dict[str, Any]:
-    """Random states of Python, NumPy and torch (CPU and every CUDA device) as tensors and JSON."""
+def capture_rng(device: torch.device | None = None) -> dict[str, Any]:
+    """Random states of Python, NumPy, torch's CPU generator and, when ``device`` is a GPU, that GPU's
+    (only this process's GPU: asking for every GPU's would open a CUDA context on each, from every rank)."""
     version, mt_state, gauss = random.getstate()
     np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
     state: dict[str, Any] = {
@@ -35,21 +36,22 @@ def capture_rng() -> dict[str, Any]:
         "numpy_meta": json.dumps([np_name, int(np_pos), int(np_has_gauss), float(np_gauss)]),
         "torch": torch.get_rng_state(),
     }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if device is not None and device.type == "cuda":
+        state["cuda"] = [torch.cuda.get_rng_state(device)]
     return state
 
 
-def restore_rng(state: dict[str, Any]) -> None:
-    """Put back the random states saved by :func:`capture_rng` (their tensors may sit on any device)."""
+def restore_rng(state: dict[str, Any], device: torch.device | None = None) -> None:
+    """Put back the random states saved by :func:`capture_rng` (their tensors may sit on any device); the
+    GPU state goes to ``device`` when it is a GPU."""
     version, mt_state, gauss = json.loads(state["python"])
     random.setstate((version, tuple(mt_state), gauss))
     np_name, np_pos, np_has_gauss, np_gauss = json.loads(state["numpy_meta"])
     keys = state["numpy_keys"].cpu().numpy().astype(np.uint32)
     np.random.set_state((np_name, keys, np_pos, np_has_gauss, np_gauss))
     torch.set_rng_state(state["torch"].cpu())
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"][: torch.cuda.device_count()]])
+    if state.get("cuda") and device is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"][0].cpu(), device)
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:

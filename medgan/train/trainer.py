@@ -220,7 +220,8 @@ class Trainer:
     def state(self, elapsed: float = 0.0, all_ranks: bool = True) -> dict[str, Any]:
         """Everything a resume needs, as tensors and JSON. With ``all_ranks`` (the default) a collective
         under DDP, so every rank calls it: every rank's random state is gathered, ADA's statistics folded."""
-        rng = distributed.all_gather(capture_rng(), self.info) if all_ranks else [capture_rng()]
+        own = capture_rng(self.device)
+        rng = distributed.all_gather(own, self.info) if all_ranks else [own]
         return {
             "step": self.step,
             "elapsed": float(elapsed),
@@ -270,7 +271,7 @@ class Trainer:
         self.elapsed_before = float(ckpt.get("elapsed", 0.0))
         rank_states = ckpt.get("rng_ranks") or [ckpt["rng"]]  # older checkpoints: rank 0's state only
         if self.info.rank < len(rank_states):
-            restore_rng(rank_states[self.info.rank])
+            restore_rng(rank_states[self.info.rank], self.device)
         else:  # more ranks than when it was saved: a fresh stream per rank, distinct from the others
             seed_everything(self.config.seed + self.info.rank + 1_000_003 * self.step)
         if self.info.is_main:

@@ -20,7 +20,7 @@ from medgan.models.registry import ModelConfig, build_models
 from medgan.train.batches import BatchSource
 from medgan.train.checkpoint import load_checkpoint
 from medgan.train.config import load_config, save_config
-from medgan.train.distributed import DistInfo, local_batch_size
+from medgan.train.distributed import DistInfo, local_batch_size, sync_batchnorm
 from medgan.train.losses import discriminator_loss
 from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
@@ -199,3 +199,19 @@ def test_two_ranks_of_half_batches_make_the_one_process_batch_and_gradient():
     whole, first, second = gradient(slice(0, 8)), gradient(slice(0, 4)), gradient(slice(4, 8))
     for g, a, b in zip(whole, first, second, strict=True):
         assert torch.allclose(g, (a + b) / 2, atol=1e-6)
+
+
+def test_sync_batchnorm_only_on_cuda_under_ddp_when_asked():
+    """The sync_bn option swaps BatchNorm for SyncBatchNorm (same parameters, so checkpoints still load
+    into plain networks) on CUDA under DDP only; SyncBatchNorm has no CPU kernels."""
+    G, _ = build_models(ModelConfig("dcgan", 32, 1, 0, 16, 8))
+    state = {k: v.clone() for k, v in G.state_dict().items()}
+    cuda, two = torch.device("cuda", 0), DistInfo(0, 2)
+    for info, device, enabled in [(two, torch.device("cpu"), True), (DistInfo(), cuda, True), (two, cuda, False)]:
+        assert sync_batchnorm(G, info, device, enabled) is G
+    synced = sync_batchnorm(G, two, cuda, True)
+    assert any(isinstance(m, nn.SyncBatchNorm) for m in synced.modules())
+    assert not any(type(m) is nn.BatchNorm2d for m in synced.modules())
+    plain, _ = build_models(ModelConfig("dcgan", 32, 1, 0, 16, 8))
+    plain.load_state_dict(synced.state_dict())
+    assert all(torch.equal(plain.state_dict()[k], v) for k, v in state.items())
