@@ -309,10 +309,12 @@ class Trainer:
                 tick.add(self.train_step())
                 self.step += 1
                 window_steps += 1
-                elapsed = self.elapsed_before + time.perf_counter() - started
-                if is_tick(self.step, cfg.log_every, cfg.steps):
+                at_tick = is_tick(self.step, cfg.log_every, cfg.steps)
+                if at_tick:  # the tick's one host sync, so the clock below counts the finished work
                     stats, stop = tick.reduce(self.info, ddp and abort_fn is not None and abort_fn())
-                    now = time.perf_counter()
+                now = time.perf_counter()
+                elapsed = self.elapsed_before + now - started
+                if at_tick:
                     rate = window_steps * images_per_step / max(now - window_start, 1e-9)
                     window_start, window_steps = now, 0
                     if main:
