@@ -198,7 +198,7 @@ def test_two_ranks_of_half_batches_make_the_one_process_batch_and_gradient():
 
     whole, first, second = gradient(slice(0, 8)), gradient(slice(0, 4)), gradient(slice(4, 8))
     for g, a, b in zip(whole, first, second, strict=True):
-        assert torch.allclose(g, (a + b) / 2, atol=1e-6)
+        assert torch.allclose(g, (a + b) / 2, rtol=1e-4, atol=1e-5)  # float summation order only
 
 
 def test_sync_batchnorm_only_on_cuda_under_ddp_when_asked():
