@@ -10,7 +10,7 @@ from medgan.classify.config import CompareConfig
 from medgan.jobs import store
 from medgan.jobs.runner import run_inline
 
-PAGE = str(workspace.REPO_ROOT / "pages" / "classifier.py")
+PAGE = str(workspace.REPO_ROOT / "views" / "classifier.py")
 
 
 def test_start_button_queues_a_compare_job_and_cancel_stops_it(demo_dataset, monkeypatch):

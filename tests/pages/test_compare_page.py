@@ -11,7 +11,7 @@ from medgan import runs
 from medgan.train.config import TrainConfig
 from medgan.train.trainer import create_run, train_run
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "compare.py")
 
 
 def _add_tracked_fid(run_id: str, values: list[tuple[int, float]]) -> None:

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from medgan.data.ingest import ingest
 from medgan.data.uploads import save_uploads
 
-PAGE = Path(__file__).resolve().parents[2] / "pages" / "data.py"
+PAGE = Path(__file__).resolve().parents[2] / "views" / "data.py"
 
 
 def _page() -> AppTest:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from medgan.turing.access import PASSWORD_ENV
 from tests.standins import PhantomStandIn
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "evaluate.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "evaluate.py")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from medgan import workspace
 
-PAGE = str(workspace.REPO_ROOT / "pages" / "export.py")
+PAGE = str(workspace.REPO_ROOT / "views" / "export.py")
 
 
 def test_export_page_writes_lists_and_offers_the_zip(jobs_here):

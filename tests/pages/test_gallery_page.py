@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from medgan.turing.access import PASSWORD_ENV
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gallery.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "gallery.py")
 
 
 @pytest.fixture

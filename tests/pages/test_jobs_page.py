@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from medgan.jobs import store
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "jobs.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "jobs.py")
 
 
 def test_jobs_page_lists_all_kinds_with_progress_and_cancels(jobs_here):

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from medgan import runs
 from medgan.turing.access import PASSWORD_ENV
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "manage.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "manage.py")
 
 
 def test_delete_asks_with_the_list_then_deletes(lab, monkeypatch):

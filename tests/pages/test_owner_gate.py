@@ -14,30 +14,18 @@ from medgan.turing.access import PASSWORD_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-NAV_PAGES = re.findall(r'st\.Page\("(pages/[\w/]+\.py)"', (ROOT / "app.py").read_text())
-OWNER_PAGES = [p for p in NAV_PAGES if p != "pages/rate.py"]
+NAV_PAGES = re.findall(r'st\.Page\("(views/[\w/]+\.py)"', (ROOT / "app.py").read_text())
+OWNER_PAGES = [p for p in NAV_PAGES if p != "views/rate.py"]
 
 
-@pytest.fixture(autouse=True)
-def navigation_v2(monkeypatch):
-    """Run app.py as a long-running server does after its first script run: through ``st.navigation`` only.
-
-    AppTest resets Streamlit's "app uses a pages/ folder" flag before every run, and with a ``pages/`` folder
-    beside app.py it would then run a switched-to page file directly (the old multipage mode), skipping app.py.
-    """
-    from streamlit.runtime import pages_manager
-
-    real_path = pages_manager.Path
-
-    class NoPagesFolder(type(real_path())):
-        def exists(self, **kwargs) -> bool:
-            return self.name != "pages" and super().exists(**kwargs)
-
-    monkeypatch.setattr(pages_manager, "Path", NoPagesFolder)
+def test_no_pages_folder_beside_app_py():
+    """Streamlit runs a file of a ``pages/`` folder beside the entry script directly on a fresh server's first
+    script run (its old multipage mode), skipping app.py and its gate; the pages live in ``views/``."""
+    assert not (ROOT / "pages").exists()
 
 
 def test_every_page_file_is_in_the_navigation():
-    files = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    files = sorted(f"views/{p.name}" for p in (ROOT / "views").glob("*.py"))
     assert sorted(NAV_PAGES) == files  # a page outside the navigation would dodge the gate in app.py
     assert len(OWNER_PAGES) >= 9
 
@@ -60,7 +48,7 @@ def test_password_opens_every_page_for_the_session(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.text_input(key="owner_admin_password").input("letmein").run()
     assert not at.exception and at.title[0].value == "MedGAN Studio"
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert not at.exception and at.title[0].value == "Data"
     assert "owner_admin_password" not in [t.key for t in at.text_input]
     rows = audit.entries()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from medgan import workspace
 from tests.orthanc import PASSWORD, USER
 
-PAGES = workspace.REPO_ROOT / "pages"
+PAGES = workspace.REPO_ROOT / "views"
 
 
 def _login(monkeypatch) -> None:

@@ -46,8 +46,8 @@ def test_rater_link_shows_only_the_rating_screen(rater_study):
 def test_a_rater_cannot_switch_to_the_owner_pages(rater_study):
     _, raters = rater_study
     at = _open(raters[0].token)
-    for page in ("pages/turing.py", "pages/home.py", "pages/gallery.py"):
-        with pytest.raises(ValueError, match=r"Known pages: \['[^',]*pages/rate\.py'\]"):
+    for page in ("views/turing.py", "views/home.py", "views/gallery.py"):
+        with pytest.raises(ValueError, match=r"Known pages: \['[^',]*views/rate\.py'\]"):
             at.switch_page(page)
     assert [t.value for t in at.run().title] == ["Real or synthetic?"]
     assert not at.text_input  # no admin password box, no owner widgets

@@ -18,7 +18,7 @@ from medgan.jobs import store
 @pytest.mark.slow
 def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    at = AppTest.from_file(str(workspace.REPO_ROOT / "pages" / "train.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(workspace.REPO_ROOT / "views" / "train.py"), default_timeout=90).run()
     assert not at.exception
     assert "No GPU found" in at.info[0].value
     assert "No runs yet" in at.caption[-1].value
@@ -49,7 +49,7 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
 
 
 def test_augmentation_defaults_to_the_architectures_preset(demo_dataset):
-    at = AppTest.from_file(str(workspace.REPO_ROOT / "pages" / "train.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(workspace.REPO_ROOT / "views" / "train.py"), default_timeout=60).run()
     for arch, augment in (("dcgan", "none"), ("fastgan", "diffaugment"), ("stylegan2", "ada")):
         at.selectbox(key="train_arch").set_value(arch).run()
         assert not at.exception and at.selectbox(key=f"train_augment_{arch}").value == augment

@@ -11,7 +11,7 @@ from medgan.turing import session, store
 from medgan.turing.access import PASSWORD_ENV
 from medgan.turing.study import StudySpec, create_study
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "turing.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "turing.py")
 
 
 

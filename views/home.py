@@ -8,15 +8,15 @@ from medgan.ui.widgets import ensure_demo
 from medgan.workspace import REPO_ROOT
 
 STEPS = [  # (page, link text, icon), in workflow order
-    ("pages/data.py", "1. Data: the demo is ready; import DICOM, PNG, TIFF, NIfTI, MedMNIST or a ZIP",
+    ("views/data.py", "1. Data: the demo is ready; import DICOM, PNG, TIFF, NIfTI, MedMNIST or a ZIP",
      ":material/folder_open:"),
-    ("pages/train.py", "2. Train: pick an architecture, start a background run, watch it live", ":material/model_training:"),
-    ("pages/gallery.py", "3. Gallery: real and synthetic side by side, nearest training image", ":material/photo_library:"),
-    ("pages/turing.py", "4. Turing test: blinded real-vs-synthetic reader study", ":material/visibility:"),
-    ("pages/evaluate.py", "5. Evaluate: image quality, FID/KID, memorization audit", ":material/analytics:"),
-    ("pages/embeddings.py", "6. Embeddings: t-SNE / UMAP of real vs synthetic", ":material/scatter_plot:"),
-    ("pages/classifier.py", "7. Classifier: does synthetic augmentation help a diagnosis model?", ":material/fact_check:"),
-    ("pages/export.py", "8. Export: a labelled synthetic dataset ZIP (PNG / DICOM)", ":material/archive:"),
+    ("views/train.py", "2. Train: pick an architecture, start a background run, watch it live", ":material/model_training:"),
+    ("views/gallery.py", "3. Gallery: real and synthetic side by side, nearest training image", ":material/photo_library:"),
+    ("views/turing.py", "4. Turing test: blinded real-vs-synthetic reader study", ":material/visibility:"),
+    ("views/evaluate.py", "5. Evaluate: image quality, FID/KID, memorization audit", ":material/analytics:"),
+    ("views/embeddings.py", "6. Embeddings: t-SNE / UMAP of real vs synthetic", ":material/scatter_plot:"),
+    ("views/classifier.py", "7. Classifier: does synthetic augmentation help a diagnosis model?", ":material/fact_check:"),
+    ("views/export.py", "8. Export: a labelled synthetic dataset ZIP (PNG / DICOM)", ":material/archive:"),
 ]
 
 st.title("MedGAN Studio")
