@@ -16,7 +16,8 @@ PREFETCH = 2  # images encoded ahead of the rater
 
 st.markdown("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
             " [data-testid='stSidebarNav'] {display: none !important;}"
-            " img.rate-image {image-rendering: pixelated; width: 448px; max-width: 100%;}</style>",
+            " img.rate-image {image-rendering: pixelated; width: 448px; max-width: 100%; height: auto;"
+            " object-fit: contain !important;}</style>",
             unsafe_allow_html=True)
 
 token = st.query_params.get("rater", "")
