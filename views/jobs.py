@@ -8,6 +8,7 @@ import streamlit as st
 from medgan.jobs import store
 from medgan.jobs.kinds import JOB_KINDS
 from medgan.jobs.views import job_row, status_line
+from medgan.ui.widgets import pick
 
 SHOWN = 200
 
@@ -59,14 +60,7 @@ def jobs_view(kinds: list[str]) -> None:
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
     )
     by_id = {job.id: job for job in jobs}
-    job = by_id[
-        st.selectbox(
-            "Job",
-            list(by_id),
-            key="jobs_pick",
-            format_func=lambda i: f"{i} · {by_id[i].kind} · {by_id[i].title}",
-        )
-    ]
+    job = pick("Job", by_id, "jobs_pick", lambda j: f"{j.id} · {j.kind} · {j.title}")
     st.progress(job.progress, text=status_line(job))
     _actions(job)
     if job.result:

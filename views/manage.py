@@ -8,6 +8,7 @@ from medgan.data.store import list_datasets
 from medgan.export import list_exports
 from medgan.runs import list_runs
 from medgan.turing.store import list_studies
+from medgan.ui.widgets import pick
 
 st.title("Manage")
 
@@ -60,50 +61,32 @@ run_tab, data_tab, study_tab, export_tab = st.tabs(["Runs", "Datasets", "Turing 
 with run_tab:
     runs = {r.id: r for r in list_runs(archived=True)}
     if runs:
-        run = runs[
-            st.selectbox(
-                "Run",
-                list(runs),
-                key="manage_run_pick",
-                format_func=lambda i: (
-                    f"{runs[i].name or i} ({runs[i].arch}, {runs[i].dataset}, {runs[i].status})"
-                    + (" · archived" if runs[i].archived else "")
-                ),
-            )
-        ]
+        run = pick(
+            "Run",
+            runs,
+            "manage_run_pick",
+            lambda r: (
+                f"{r.name or r.id} ({r.arch}, {r.dataset}, {r.status})"
+                + (" · archived" if r.archived else "")
+            ),
+        )
         actions("run", run.id, run.name or run.id, run.archived)
     else:
         st.info("No runs.")
 with data_tab:
     versions = {d.id: d for d in list_datasets(all_versions=True, archived=True)}
-    info = (
-        versions[
-            st.selectbox(
-                "Dataset version",
-                list(versions),
-                key="manage_dataset_pick",
-                format_func=lambda i: (
-                    f"{versions[i].label} ({versions[i].n_images} images, {versions[i].created})"
-                    + (" · archived" if versions[i].archived else "")
-                ),
-            )
-        ]
-        if versions
-        else None
-    )
-    if info is not None:
+    if versions:
+        info = pick(
+            "Dataset version",
+            versions,
+            "manage_dataset_pick",
+            lambda d: f"{d.label} ({d.n_images} images, {d.created})" + (" · archived" if d.archived else ""),
+        )
         actions("dataset", info.id, info.name, info.archived)
 with study_tab:
     studies = {s.id: s for s in list_studies()}
     if studies:
-        study = studies[
-            st.selectbox(
-                "Study",
-                list(studies),
-                key="manage_study_pick",
-                format_func=lambda i: f"{studies[i].name} (run {studies[i].run_id})",
-            )
-        ]
+        study = pick("Study", studies, "manage_study_pick", lambda s: f"{s.name} (run {s.run_id})")
         actions("study", study.id, study.name)
     else:
         st.info("No Turing studies.")

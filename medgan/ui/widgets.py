@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from medgan.data.phantom import ensure_demo_dataset
 from medgan.data.store import DatasetInfo, list_datasets
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def pick(label: str, items: dict[K, T], key: str, describe: Callable[[T], str]) -> T:
+    """A selectbox over ``items`` (id -> object), each shown as ``describe(object)``; the chosen object."""
+    return items[st.selectbox(label, list(items), key=key, format_func=lambda i: describe(items[i]))]
 
 
 @st.cache_resource(show_spinner="Preparing the phantom demo dataset (first start only)...")
