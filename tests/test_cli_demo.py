@@ -8,20 +8,12 @@ import shlex
 import zipfile
 
 import pytest
-import torch
 
 from medgan.__main__ import main
 from medgan.data.phantom import DEMO_NAME
 from medgan.data.store import DatasetNotFound, get_dataset
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small convolutions run faster on one thread than on two when cores are shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _run(capsys, command: str) -> dict:

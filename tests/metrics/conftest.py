@@ -16,12 +16,8 @@ from medgan.data.phantom import phantom_image
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small convolutions run faster on one thread than on two when cores are shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _metrics_on_one_thread(one_torch_thread):
+    """Every metrics test runs on one torch thread (``one_torch_thread`` in tests/conftest.py)."""
 
 
 @dataclass

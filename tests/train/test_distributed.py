@@ -25,23 +25,15 @@ from medgan.train.losses import discriminator_loss
 from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
 
+TORCHRUN_TRAIN = [
+    sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "medgan", "train",
+]
+
 
 @pytest.mark.slow
 def test_torchrun_two_processes_on_cpu(demo_dataset):
     run_id = create_run(tiny_config(steps=3, conditional="conditional", ema=True))
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "medgan",
-        "train",
-        "--resume",
-        run_id,
-        "--json",
-    ]
+    command = [*TORCHRUN_TRAIN, "--resume", run_id, "--json"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MEDGAN_HOME": str(workspace.home())}
     done = subprocess.run(
         command, cwd=workspace.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
@@ -60,14 +52,7 @@ def test_torchrun_new_run_is_one_run(demo_dataset, arch):
     """Without --resume all ranks train the same new run; ProGAN's unused levels and FastGAN's decoders
     (no gradient from fake images) do not stop DDP."""
     command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "medgan",
-        "train",
+        *TORCHRUN_TRAIN,
         "--dataset",
         "demo-phantom",
         "--arch",
