@@ -55,6 +55,20 @@ def test_every_hostile_file_is_refused_naming_the_limit_and_the_rest_imports(hos
     assert all("/" not in r for r in reasons.values())  # no server path in any reason
 
 
+def _run_measurement(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a measuring ``script`` in a fresh interpreter with its own workspace; fails the test if it fails."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MEDGAN_HOME": str(tmp_path / "ws")},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out
+
+
 _MEASURE = """
 import json, resource, sys, tracemalloc
 from medgan.data.ingest import ingest
@@ -82,15 +96,7 @@ def test_peak_memory_of_a_hostile_import_stays_under_the_budget(hostile_folder, 
     for copy in range(4):  # 24 hostile files: enough for the worker pool to start
         for path in files:
             (folder / f"{copy}-{path.name}").write_bytes(path.read_bytes())
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(folder)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MEDGAN_HOME": str(tmp_path / "ws")},
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _run_measurement(tmp_path, _MEASURE, str(folder))
     m = json.loads(out.stdout.strip().splitlines()[-1])
     assert m["n"] == 1 and m["skipped"] == 24
     growth = m["peak"] - m["base"]
@@ -154,15 +160,7 @@ def test_a_file_at_the_byte_limit_decodes_within_one_workers_share(tmp_path):
     assert budget.max_file_bytes() == 320 * 512 * 512 * 2
     warm = tmp_path / "warm.png"
     warm.write_bytes(hostile.small_png())
-    out = subprocess.run(
-        [sys.executable, "-c", _ONE_FILE, str(path), str(warm)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MEDGAN_HOME": str(tmp_path / "ws")},
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _run_measurement(tmp_path, _ONE_FILE, str(path), str(warm))
     n, growth = (int(v) for v in out.stdout.split()[-2:])
     assert n == 320
     assert growth < budget.PEAK_PER_WORKER, f"{growth / budget.MiB:.0f} MiB"
