@@ -61,7 +61,7 @@ class TrainConfig:
     z_dim: int = 100
     grow_steps: int | None = None  # ProGAN: steps the growing takes (default: all); then full size
     device: str = "auto"
-    amp: bool = True  # CUDA: bf16/fp16 autocast and TF32
+    amp: bool = True  # CUDA: bf16/fp16 autocast and TF32; CPU: bf16 autocast where AMX runs it (oneDNN)
     sync_bn: bool = False  # CUDA under torchrun: BatchNorm statistics over all ranks' batches
     compile: bool = False  # torch.compile the networks (off by default: not yet measured to help)
     split: str | None = "train"
