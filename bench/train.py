@@ -7,12 +7,14 @@ tutorial's Generator / Discriminator (64 px, ngf = ndf = 64, nz = 100, here 1 ch
 iterations, a fixed-noise grid every 500). Ours: the whole ``Trainer.train()`` loop with ``dcgan`` at width
 64 (the same networks) on the dataset's uint8 cache, with everything it does in a real run: metrics.jsonl
 ticks, sample grids and checkpoints (``--every`` steps; default half the timed steps, so both happen) and
-the final checkpoint. Both train on the demo phantom images at the same batch size; rounds alternate so a
+the final checkpoint. Precision: ours runs under ``config.amp`` (bf16 autocast on CPUs with AMX, bf16/fp16
+autocast on CUDA; fp32 elsewhere or with ``--no-amp``), the tutorial in fp32 as written; the output names
+both, so ``--no-amp`` gives the fp32-vs-fp32 ratio. Both train on the demo phantom images at the same batch size; rounds alternate so a
 busy machine slows both alike. Prints images per second of each round, the ratio (ours / ref) per round,
 their median, the machine's load average, and with ``--roofline`` the model FLOPs of one step
 (``torch.utils.flop_counter``) as a fraction of the device's dense bf16 peak.
 
-    python bench/train.py [--batch-size 32] [--steps 20] [--rounds 3] [--device auto] [--compile] [--roofline]
+    python bench/train.py [--batch-size 32] [--steps 20] [--rounds 3] [--device auto] [--compile] [--no-amp] [--roofline]
 """
 
 from __future__ import annotations
@@ -192,7 +194,9 @@ def reference_rate(folder: Path, batch_size: int, steps: int, device: torch.devi
     return steps * batch_size / (time.perf_counter() - started[0])
 
 
-def medgan_trainer(batch_size: int, steps: int, device: str, every: int, compile: bool = False):
+def medgan_trainer(
+    batch_size: int, steps: int, device: str, every: int, compile: bool = False, amp: bool = True
+):
     """A fresh run of ``dcgan`` at width 64 (the tutorial's networks) on the demo data, ready to train."""
     from medgan import runs
     from medgan.train.config import TrainConfig
@@ -211,21 +215,26 @@ def medgan_trainer(batch_size: int, steps: int, device: str, every: int, compile
         sample_every=every,
         checkpoint_every=every,
         compile=compile,
+        amp=amp,
         track_every=0,
     )
     return Trainer(config, runs.run_dir(create_run(config)))
 
 
-def ours_rate(batch_size: int, steps: int, device: str, every: int, compile: bool = False) -> float:
-    """Real images per second of ``Trainer.train()`` (logs, grids, checkpoints) after two warm-up steps."""
-    trainer = medgan_trainer(batch_size, 2, device, every, compile)
+def ours_rate(
+    batch_size: int, steps: int, device: str, every: int, compile: bool = False, amp: bool = True
+) -> tuple[float, str]:
+    """Real images per second of ``Trainer.train()`` (logs, grids, checkpoints) after two warm-up steps,
+    and the precision it trained in."""
+    trainer = medgan_trainer(batch_size, 2, device, every, compile, amp)
     trainer.train()  # warm-up: 2 steps
     trainer.config.steps = 2 + steps
     started = time.perf_counter()
     trainer.train()  # returns after the final checkpoint is on disk
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
-    return steps * batch_size / (time.perf_counter() - started)
+    precision = f"{trainer.amp_dtype} autocast".replace("torch.", "") if trainer.amp_dtype else "fp32"
+    return steps * batch_size / (time.perf_counter() - started), precision
 
 
 def roofline_line(batch_size: int, device: str, images_per_sec: float) -> str:
@@ -253,6 +262,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, help="grid and checkpoint interval (default: steps / 2)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--compile", action="store_true", help="torch.compile MedGAN's networks")
+    parser.add_argument("--no-amp", action="store_true", help="MedGAN in fp32 too (config.amp off)")
     parser.add_argument("--roofline", action="store_true", help="also report the fraction of the bf16 peak")
     args = parser.parse_args()
     every = args.every or max(1, args.steps // 2)
@@ -264,7 +274,10 @@ def main() -> None:
         ref, ours = [], []
         for i in range(args.rounds):
             ref.append(reference_rate(folder, args.batch_size, args.steps, torch.device(device)))
-            ours.append(ours_rate(args.batch_size, args.steps, device, every, args.compile))
+            rate, precision = ours_rate(
+                args.batch_size, args.steps, device, every, args.compile, not args.no_amp
+            )
+            ours.append(rate)
             print(
                 f"round {i + 1}: reference {ref[-1]:.1f} images/s, medgan {ours[-1]:.1f} images/s", flush=True
             )
@@ -276,12 +289,13 @@ def main() -> None:
         f"load average (1 min) {load[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end, {os.cpu_count()} CPUs"
     )
     print(
-        f"reference (tutorial DCGAN, ImageFolder + DataLoader): {statistics.median(ref):.1f} images/s (median)"
+        f"reference (tutorial DCGAN, ImageFolder + DataLoader, fp32): {statistics.median(ref):.1f} images/s (median)"
     )
     print(
-        f"medgan Trainer.train() (logs, grids + checkpoints every {every} steps"
-        f"{', compiled' if args.compile else ''}): {statistics.median(ours):.1f} images/s (median)"
+        f"medgan Trainer.train() (logs, grids + checkpoints every {every} steps, "
+        f"{precision}{', compiled' if args.compile else ''}): {statistics.median(ours):.1f} images/s (median)"
     )
+    print(f"precision: medgan {precision}, reference fp32")
     print(f"ratio medgan / reference, per round: {', '.join(f'{x:.2f}' for x in ratios)}")
     print(f"ratio medgan / reference: {statistics.median(ratios):.2f}x (median of the rounds' ratios)")
     if roofline:

@@ -59,6 +59,7 @@ track_every = left.number_input("Track FID every (steps, 0 = off)", 0, 100_000, 
 track_features = right.selectbox("Tracked FID features", ["domain", "inception"], key="train_track_features",
                                  help="domain: small CNN trained on this dataset; inception: FID Inception-v3 (slower)")
 ema = st.checkbox("Keep an EMA copy of the generator (samples from it)", value=True, key="train_ema")
+amp = st.checkbox("Mixed precision (bf16 autocast on GPUs and AMX CPUs; off: fp32)", value=True, key="train_amp")
 start = st.button("Start training", type="primary", key="train_start")
 
 
@@ -77,6 +78,7 @@ if start:
             batch_size=int(batch_size),
             steps=int(steps),
             ema=ema,
+            amp=amp,
             track_every=int(track_every),
             track_features=track_features,
         )

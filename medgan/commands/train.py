@@ -22,6 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     cond.add_argument("--per-class", action="store_true", help="one model per class")
     parser.add_argument("--augment", choices=[a.value for a in Augment], help="default: the architecture's preset")
     parser.add_argument("--no-ema", action="store_true", help="do not keep an EMA copy of the generator")
+    parser.add_argument("--no-amp", action="store_true", help="train in fp32 (no bf16/fp16 autocast)")
     parser.add_argument("--width", type=int, help="base feature count of the networks")
     parser.add_argument("--grow-steps", type=int, help="progan: steps the growing takes, then full size")
     parser.add_argument("--seed", type=int, default=0)
@@ -54,6 +55,7 @@ def _config(args: argparse.Namespace):
         conditional=conditional,
         augment=args.augment,
         ema=False if args.no_ema else None,
+        amp=False if args.no_amp else None,
         width=args.width,
         grow_steps=args.grow_steps,
         seed=args.seed,
