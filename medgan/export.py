@@ -169,11 +169,12 @@ def check_request(n: int, fmt: str) -> None:
         raise ValueError(f"the number of images must be between 1 and {MAX_IMAGES:,}, got {n}")
 
 
-def _check_generator(gen: Any) -> None:
-    if gen.channels not in (1, 3):
+def _check_generator(gen: Any, fmt: str) -> None:
+    """2.5D stacks (channels other than 1 or 3) go out as multi-frame DICOM only; PNG takes grey or RGB."""
+    if gen.channels not in (1, 3) and "png" in file_formats(fmt):
         raise ValueError(
-            f"run {gen.run_id}: export writes 1- or 3-channel images; this generator makes "
-            f"{gen.channels} channels (2.5D stacks are not exported yet)"
+            f"run {gen.run_id}: PNG export writes 1- or 3-channel images; this generator makes 2.5D stacks "
+            f"of {gen.channels} frames, exported as multi-frame DICOM (format dicom)"
         )
 
 
@@ -201,7 +202,7 @@ def export_generator(
 ) -> Path:
     """Write the synthetic dataset ZIP of a loaded generator (see :func:`export_synthetic`)."""
     check_request(n, fmt)
-    _check_generator(gen)
+    _check_generator(gen, fmt)
     out = Path(out)
     batches = plan_batches(list(gen.class_names), n, per_class, seed)
     rows = manifest_rows(gen, batches, fmt, seed)

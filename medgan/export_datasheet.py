@@ -129,7 +129,9 @@ Study, Series and SOP Instance UIDs, ImageType DERIVED\\SECONDARY, ConversionTyp
 series description saying they are GAN-generated. DICOM model: the whole archive is one synthetic patient
 (PatientID SYNTHETIC-<8 hex digits of this export>, name SYNTHETIC^MEDGAN) with one study; each class is one
 series (series number = the class's row in the table above) whose InstanceNumber counts 1, 2, ... in file
-order. No attribute of a training image is copied.
+order. A 2.5D stack (a generator of N frames) is one Multi-frame Grayscale Byte Secondary Capture instance
+(SOP Class 1.2.840.10008.5.1.4.1.1.7.2, NumberOfFrames N, FrameIncrementPointer PageNumberVector) in the same
+patient, study and series model. No attribute of a training image is copied.
 """
 
 

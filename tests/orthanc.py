@@ -48,6 +48,12 @@ class Orthanc:
         response.raise_for_status()
         return response.json()
 
+    def post(self, path: str, body: str):
+        """POST a text body to a REST tool (``/tools/lookup``...) and return its JSON answer."""
+        response = requests.post(self.url + path, data=body, auth=self.auth, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -100,3 +100,16 @@ def test_parse_query():
 def test_parse_query_refuses(bad):
     with pytest.raises(ValueError, match="expected KEY=VALUE"):
         parse_query([bad])
+
+
+def test_orthanc_stores_a_stack_as_one_instance_with_its_frames(orthanc, tmp_path):
+    """A 2.5D stack sent over STOW-RS is one instance in Orthanc with 4 frames."""
+    from tests.test_export_dicom import _stack_file
+
+    path, _ = _stack_file(tmp_path)
+    result = send_dicom(connect(orthanc.dicomweb, PacsLogin(USER, PASSWORD)), [("stack.dcm", path.read_bytes())])
+    uid = str(pydicom.dcmread(path).SOPInstanceUID)
+    assert result.accepted == [uid] and result.refused == []
+    found = orthanc.post("/tools/lookup", uid)
+    frames = orthanc.get(f"/instances/{found[0]['ID']}/frames")
+    assert frames == [0, 1, 2, 3]

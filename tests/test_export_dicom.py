@@ -212,3 +212,40 @@ def test_dciodvfy_finds_no_errors(tmp_path):
         report = subprocess.run(["dciodvfy", str(tmp_path / f"v{channels}.dcm")], capture_output=True, text=True)
         text = report.stdout + report.stderr
         assert "SCImage" in text and "Error" not in text, text
+
+
+def _stack_file(tmp_path: Path, frames: int = 4) -> tuple[Path, np.ndarray]:
+    """A one-stack DICOM export of a fake 2.5D generator, and the stack it generated."""
+    gen = make_generator(tmp_path, channels=frames, class_names=["a"], resolution=16)
+    out = export_generator(gen, 1, per_class=True, fmt="dicom", out=tmp_path / "stack.zip", seed=3)
+    path = tmp_path / "stack.dcm"
+    with zipfile.ZipFile(out) as archive:
+        path.write_bytes(archive.read("dicom/a/a_00000.dcm"))
+    return path, gen.sample(1, label="a", seed=gen.calls[0][2])[0]
+
+
+def test_stack_is_one_multiframe_grayscale_byte_sc(tmp_path):
+    """A 2.5D stack is one Multi-frame Grayscale Byte SC instance with its N frames, same synthetic patient."""
+    path, stack = _stack_file(tmp_path)
+    ds = pydicom.dcmread(path)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7.2"
+    assert ds.NumberOfFrames == 4 and ds.PatientName == "SYNTHETIC^MEDGAN"
+    assert ds.PatientID.startswith("SYNTHETIC-") and ds.BurnedInAnnotation == "NO"
+    assert ds.FrameIncrementPointer == pydicom.tag.Tag("PageNumberVector")
+    assert np.array_equal(ds.pixel_array, stack)
+
+
+@pytest.mark.skipif(shutil.which("dciodvfy") is None and not os.environ.get("CI"),
+                    reason="dicom3tools (dciodvfy) is installed by the README's test command")
+def test_dciodvfy_finds_no_errors_in_a_stack(tmp_path):
+    """dciodvfy recognises the multi-frame IOD and reports no error for a 2.5D stack."""
+    path, _ = _stack_file(tmp_path)
+    report = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
+    text = report.stdout + report.stderr
+    assert "MultiframeGrayscaleByteSCImage" in text and "Error" not in text, text
+
+
+def test_png_export_of_a_stack_is_refused(tmp_path):
+    gen = make_generator(tmp_path, channels=4, class_names=["a"], resolution=16)
+    with pytest.raises(ValueError, match="multi-frame DICOM"):
+        export_generator(gen, 1, per_class=True, fmt="both", out=tmp_path / "x.zip")
