@@ -179,7 +179,8 @@ def measure(port: int, pid: int, n: int, seconds: float) -> dict:
     """One round of ``n`` sessions: poll latency percentiles (ms), server CPU (%) and memory (MB)."""
     rss_start, cpu_start, wall_start = _rss_mb(pid), _cpu_seconds(pid), time.monotonic()
     sessions = asyncio.run(_round(port, n, seconds))
-    cpu = 100 * (_cpu_seconds(pid) - cpu_start) / (time.monotonic() - wall_start)
+    cpu_used = _cpu_seconds(pid) - cpu_start
+    cpu = 100 * cpu_used / (time.monotonic() - wall_start)
     latencies = sorted(t for s in sessions for t in s.latencies)
     if not latencies:
         raise RuntimeError(f"no fragment reruns measured with {n} sessions (no auto-rerun seen?)")
@@ -192,6 +193,8 @@ def measure(port: int, pid: int, n: int, seconds: float) -> dict:
         "p50_ms": round(1000 * statistics.median(latencies), 1),
         "p95_ms": round(1000 * p95, 1),
         "server_cpu_percent": round(cpu, 1),
+        "server_cpu_ms_per_poll": round(1000 * cpu_used / len(latencies), 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "rss_mb_start": round(rss_start, 1),
         "rss_mb_end": round(_rss_mb(pid), 1),
     }

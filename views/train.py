@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from medgan.metrics.figures import fid_curve
 from medgan.runs import list_runs
 from medgan.train.config import (
     DEFAULT_ARCH,
@@ -13,7 +12,8 @@ from medgan.train.config import (
     gpu_available,
     preset_overrides,
 )
-from medgan.train.monitor import RunWatcher, describe, latest_sample, loss_figure, progress
+from medgan.train.monitor import describe
+from medgan.ui.live import forget, live_run
 from medgan.ui.widgets import dataset_picker
 
 ACTIVE = ("queued", "running")
@@ -104,6 +104,7 @@ def run_actions(run_id: str, status: str) -> None:
         from medgan.jobs.training import cancel_run
 
         cancel_run(run_id)
+        forget(run_id)
         st.toast(f"Asked {run_id} to stop; it saves a checkpoint first.")
         st.rerun(scope="fragment")
     if resume_col.button("Resume", disabled=status not in RESUMABLE, key="train_resume"):
@@ -114,6 +115,7 @@ def run_actions(run_id: str, status: str) -> None:
         except ValueError as exc:
             st.error(str(exc))
         else:
+            forget(run_id)
             st.toast(f"Resuming {run_id} from its latest checkpoint.")
             st.rerun(scope="fragment")
 
@@ -128,25 +130,20 @@ def runs_table() -> None:
 
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
-    """The watched run's actions, progress, curves and latest sample grid, every 2 s: one job query and
-    only this run's files; the session keeps one metrics reader (for this run)."""
-    watchers = st.session_state.get("train_watchers", {})
-    if run_id not in watchers:
-        watchers = st.session_state["train_watchers"] = {run_id: RunWatcher(run_id)}  # bounded: one run
-    metrics = watchers[run_id].frame()
-    state = progress(run_id, metrics)
-    run_actions(run_id, state.status)
-    st.progress(state.fraction, text=describe(state))
+    """The watched run's actions, progress, curves and latest sample grid, every 2 s, from the view that
+    every session watching this run shares (:mod:`medgan.ui.live`): nothing of the run is kept per session."""
+    view = live_run(run_id)
+    run_actions(run_id, view.state.status)
+    st.progress(view.state.fraction, text=describe(view.state))
     curves, grid = st.columns([3, 2])
-    if len(metrics):
-        curves.plotly_chart(loss_figure(metrics), key=f"train_curves_{run_id}")
-        if "fid" in metrics:
-            curves.plotly_chart(fid_curve(metrics), key=f"train_fid_{run_id}")
+    if view.loss is not None:
+        curves.plotly_chart(view.loss, key=f"train_curves_{run_id}")
+        if view.fid is not None:
+            curves.plotly_chart(view.fid, key=f"train_fid_{run_id}")
     else:
         curves.caption("No metrics yet (the first line appears after a few steps).")
-    sample = latest_sample(run_id)
-    if sample is not None:
-        grid.image(sample.read_bytes(), caption="Samples from fixed noise (rows: classes when conditional)")
+    if view.sample is not None:
+        grid.image(view.sample, caption="Samples from fixed noise (rows: classes when conditional)")
 
 
 runs_table()
