@@ -59,9 +59,11 @@ def import_options(key: str, names: list[str]) -> dict:
             "grouping": GroupingOptions(patient_pattern=pattern.strip() or "auto", drop_duplicates=drop)}
 
 
-def run_import(source, options: dict) -> None:
-    """Queue the import as a background job: its progress shows below, and it goes on if the page closes."""
-    tasks.start("import", {"source": str(source), **options}, f"import {options['name']!r} from {Path(source).name}")
+def run_import(source, options: dict, label: str = "", unpack: bool = False) -> None:
+    """Queue the import as a background job: its progress shows below, and it goes on if the page closes.
+    ``unpack``: ``source`` is a saved upload whose ZIPs the job extracts first; ``label`` names it."""
+    params = {"source": str(source), **options, **({"unpack": True} if unpack else {})}
+    tasks.start("import", params, f"import {options['name']!r} from {label or Path(source).name}")
 
 
 def show_import(job) -> None:
@@ -91,7 +93,8 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
             st.info(str(exc))
         if st.button("Import upload", key="data_upload_import", disabled=not files or upload_options is None):
             try:
-                run_import(save_uploads((f.name, f.getvalue()) for f in files), upload_options)
+                run_import(save_uploads((f.name, f.getvalue()) for f in files), upload_options,
+                           ", ".join(f.name for f in files), unpack=True)
             except ValueError as exc:
                 st.error(str(exc))
     with folder_tab:

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from medgan.jobs import store
@@ -36,7 +37,10 @@ def reporter(ctx: JobContext) -> Callable[[float, str], None]:
 
 
 def run_import_job(ctx: JobContext) -> dict[str, Any]:
-    """Kind ``import``: ``ingest(source, name, ...)``; params are ``ingest``'s keywords (options as a dict)."""
+    """Kind ``import``: ``ingest(source, name, ...)``; params are ``ingest``'s keywords (options as a dict).
+
+    With ``unpack`` true, ``source`` is a browser upload saved by :func:`medgan.data.uploads.save_uploads`,
+    and its ZIPs are extracted here first (a bad ZIP fails the job with a message naming it)."""
     from medgan.data.grouping import GroupingOptions
     from medgan.data.ingest import ingest
     from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
@@ -50,6 +54,10 @@ def run_import_job(ctx: JobContext) -> dict[str, Any]:
         options["window"] = tuple(options["window"])
     report = reporter(ctx)
     source, importer = params.pop("source"), ingest
+    if params.pop("unpack", False):
+        from medgan.data.uploads import unpack_uploads
+
+        source = str(unpack_uploads(Path(source), progress=lambda message: report(0.0, message)))
     if is_dicomweb_source(source):  # a PACS: studies chosen on the page, login from the environment/secrets
         importer = functools.partial(ingest_dicomweb, studies=params.pop("studies"), login=PacsLogin.configured())
     result = importer(
@@ -120,8 +128,6 @@ def run_study_job(ctx: JobContext) -> dict[str, Any]:
 
 def run_export_job(ctx: JobContext) -> dict[str, Any]:
     """Kind ``export``: a synthetic dataset ZIP at ``params['out']``."""
-    from pathlib import Path
-
     from medgan.export import export_synthetic
 
     p = ctx.params
@@ -140,8 +146,6 @@ def run_export_job(ctx: JobContext) -> dict[str, Any]:
 
 def run_send_job(ctx: JobContext) -> dict[str, Any]:
     """Kind ``send``: store the DICOM files of export ``params['path']`` on the PACS at ``params['url']``."""
-    from pathlib import Path
-
     from medgan.dicomweb import PacsLogin, send_export
 
     p, report = ctx.params, reporter(ctx)

@@ -13,7 +13,9 @@ from pydicom.data import get_testdata_file
 from streamlit.testing.v1 import AppTest
 
 from medgan.data.ingest import ingest
-from medgan.data.uploads import save_uploads
+from medgan.data.store import list_datasets
+from medgan.data.uploads import save_uploads, unpack_uploads
+from medgan.jobs import tasks
 
 PAGE = Path(__file__).resolve().parents[2] / "views" / "data.py"
 
@@ -71,6 +73,50 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     assert any("dropped copies; 45 dropped" in m.value for m in at.markdown if "**Duplicates**" in m.value)
 
 
+def _class_zip(n: int = 3) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for label in ("benign", "malignant"):
+            for i in range(n):
+                png = io.BytesIO()
+                Image.fromarray(np.full((20, 20), 50 * i, np.uint8)).save(png, format="PNG")
+                zf.writestr(f"{label}/{i}.png", png.getvalue())
+    return buf.getvalue()
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes]], name: str, replace: bool = False) -> AppTest:
+    at.file_uploader(key="data_upload").set_value([(f, data, "application/zip") for f, data in files]).run()
+    at.text_input(key="data_up_name").input(name).run()
+    at.checkbox(key="data_up_replace").set_value(replace)
+    return at.button(key="data_upload_import").click().run()
+
+
+def test_upload_is_only_saved_by_the_page_and_unpacked_by_the_import_job(demo_dataset, workspace_home, jobs_here):
+    at = _upload(_page().run(), [("cases.zip", _class_zip())], "uploaded")
+    assert not at.exception and not at.error
+    (job,) = tasks.store.list_jobs(kind="import")
+    assert job.status == "queued" and job.title == "import 'uploaded' from cases.zip"
+    saved = Path(job.params["source"])
+    assert [p.name for p in saved.iterdir()] == ["cases.zip"]  # stored as uploaded, not extracted by the page
+    jobs_here()
+    at.run()
+    assert not at.exception and "Imported 'uploaded': 6 images" in at.success[0].value
+    assert _metrics(at)["Images"] == "6" and _metrics(at)["Classes"] == "2"
+
+
+def test_a_broken_zip_fails_its_job_by_name_and_loses_nothing(demo_dataset, workspace_home, jobs_here):
+    at = _upload(_page().run(), [("good.zip", _class_zip(1)), ("broken.zip", b"PK\x03\x04 not really a zip")],
+                 "demo-phantom", replace=True)  # a new version of the demo, had it been readable
+    assert tasks.store.list_jobs(kind="import")[0].params["replace"]
+    jobs_here()
+    at.run()
+    (job,) = tasks.store.list_jobs(kind="import")
+    assert job.status == "failed" and "broken.zip: not a readable ZIP archive" in job.error
+    assert any("Import failed" in e.value and "broken.zip" in e.value for e in at.error)
+    assert list((workspace_home / "uploads").iterdir()) == []  # the upload is removed ...
+    assert _metrics(at)["Images"] == "1000" and [d.name for d in list_datasets()] == ["demo-phantom"]  # ... only
+
+
 def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -80,7 +126,7 @@ def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
                 Image.fromarray(np.full((20, 20), 50 * i, np.uint8)).save(png, format="PNG")
                 zf.writestr(f"{label}/{i}.png", png.getvalue())
         zf.writestr("benign/notes.txt", "not an image")
-    ingest(save_uploads([("upload.zip", buf.getvalue())]), "uploaded", resolution=32)
+    ingest(unpack_uploads(save_uploads([("upload.zip", buf.getvalue())])), "uploaded", resolution=32)
     (tmp_path / "ct").mkdir()
     for name in ("CT_small.dcm", "MR_small.dcm"):
         shutil.copy(get_testdata_file(name), tmp_path / "ct" / name)
