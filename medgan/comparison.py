@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from medgan import runs
+from medgan.chartstyle import legend_below
 from medgan.metrics import report
 from medgan.train.monitor import RunWatcher
 
@@ -66,7 +67,7 @@ def comparison_table(run_ids: list[str]) -> pd.DataFrame:
 
 
 def curves_figure(frames: dict[str, pd.DataFrame], metric: str) -> go.Figure:
-    """``metric`` over steps, one line per run; legend below the plot so long run ids never overlap it."""
+    """``metric`` over steps, one line per run; legend under the plot so long run ids never overlap it."""
     fig = go.Figure()
     for run_id, frame in frames.items():
         if metric in frame and frame[metric].notna().any():
@@ -82,6 +83,5 @@ def curves_figure(frames: dict[str, pd.DataFrame], metric: str) -> go.Figure:
         xaxis_title="step",
         height=320,
         margin={"t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
     )
-    return fig
+    return legend_below(fig)

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from medgan.chartstyle import legend_below, short_label
 from medgan.classify.metrics import MACRO
 from medgan.classify.report import TABLE_METRICS, arm_label, metrics_frame, table_frame
 
@@ -21,20 +22,25 @@ def metric_figure(result: dict, size: str) -> go.Figure:
                              "arrayminus": mine["value"] - mine["ci_low"]})
     fig.update_layout(barmode="group", yaxis={"title": "value (95% CI)", "range": [0, 1.05]},
                       title=f"Test metrics per arm (n = {int(frame['n_test'].iloc[0])} images)")
-    return fig
+    return legend_below(fig)
 
 
 def confusion_figure(result: dict, size: str) -> go.Figure:
-    """One confusion-matrix heatmap per arm (rows: true class, columns: predicted class)."""
+    """One confusion-matrix heatmap per arm (rows: true class, columns: predicted class). Class names are
+    shortened on the axes (in full on hover), written once on the shared y axis and slanted on x when long."""
     arms, names = result["config"]["arms"], result["class_names"]
-    fig = make_subplots(rows=1, cols=len(arms), subplot_titles=arms, horizontal_spacing=0.06)
+    ticks = [short_label(n) for n in names]
+    slant = -30 if max(map(len, ticks)) * len(names) > 40 else 0
+    fig = make_subplots(rows=1, cols=len(arms), subplot_titles=[short_label(a, 24) for a in arms],
+                        shared_yaxes=True, horizontal_spacing=0.03)
     for col, arm in enumerate(arms, start=1):
         counts = np.asarray(result["confusion"][size][arm])
         fig.add_trace(go.Heatmap(z=counts, x=names, y=names, text=counts, texttemplate="%{text}",
-                                 coloraxis="coloraxis", hovertemplate="true %{y}<br>predicted %{x}: %{z}"),
-                      row=1, col=col)
-        fig.update_xaxes(title_text="predicted", row=1, col=col)
-        fig.update_yaxes(title_text="true" if col == 1 else "", autorange="reversed", row=1, col=col)
+                                 coloraxis="coloraxis", hovertemplate=f"{arm}<br>true %{{y}}<br>predicted %{{x}}: "
+                                 "%{z}<extra></extra>"), row=1, col=col)
+        fig.update_xaxes(title_text="predicted", tickvals=names, ticktext=ticks, tickangle=slant, row=1, col=col)
+    fig.update_yaxes(tickvals=names, ticktext=ticks, autorange="reversed")
+    fig.update_yaxes(title_text="true", row=1, col=1)
     fig.update_layout(coloraxis={"colorscale": "Blues", "showscale": False},
                       title="Confusion matrices (pooled out-of-fold test predictions)")
     return fig
@@ -74,4 +80,4 @@ def size_figure(result: dict, metric: str = "f1") -> go.Figure:
     fig.update_layout(title=f"Macro {TABLE_METRICS.get(metric, metric)} against training-set size",
                       xaxis_title="real training images per fold (mean)",
                       yaxis_title=f"macro {TABLE_METRICS.get(metric, metric)} (95% CI)")
-    return fig
+    return legend_below(fig)

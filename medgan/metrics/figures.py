@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from medgan.chartstyle import legend_below
 from medgan.embed import Embedding
+
+# where each part's real-vs-real floor is labelled on its line, so two parts' labels do not overlap
+FLOOR_LABELS = ("top right", "bottom right", "top left", "bottom left")
 
 
 def fid_curve(metrics: pd.DataFrame, history: list[dict] | None = None) -> go.Figure:
@@ -14,7 +18,7 @@ def fid_curve(metrics: pd.DataFrame, history: list[dict] | None = None) -> go.Fi
     as a dashed line, the best step starred, and full evaluations (``history``) as diamonds."""
     fig = go.Figure()
     tracked = metrics[metrics["fid"].notna()] if "fid" in metrics else metrics.iloc[:0]
-    for part, rows in tracked.groupby("part", sort=True) if "part" in tracked else []:
+    for i, (part, rows) in enumerate(tracked.groupby("part", sort=True) if "part" in tracked else []):
         suffix = f" ({part})" if part else ""
         last = rows.iloc[-1]
         fig.add_scatter(x=rows["step"], y=rows["fid"], mode="lines+markers", name=f"FID{suffix}",
@@ -22,7 +26,7 @@ def fid_curve(metrics: pd.DataFrame, history: list[dict] | None = None) -> go.Fi
         best = rows.loc[rows["fid"].idxmin()]
         fig.add_scatter(x=[best["step"]], y=[best["fid"]], mode="markers", marker={"symbol": "star", "size": 13},
                         name=f"best{suffix}")
-        fig.add_hline(y=float(last["fid_floor"]), line_dash="dash",
+        fig.add_hline(y=float(last["fid_floor"]), line_dash="dash", annotation_position=FLOOR_LABELS[i % 4],
                       annotation_text=f"real-vs-real floor{suffix} ({int(last['track_n_floor'])} training vs "
                                       f"{int(last['track_n_reference'])} held-out)")
     for extractor in sorted({h["extractor"] for h in history or []}):
@@ -32,9 +36,9 @@ def fid_curve(metrics: pd.DataFrame, history: list[dict] | None = None) -> go.Fi
                         text=[f"n = {h['n']}, baseline {h['baseline']:.3g}" for h in rows])
     extractor = tracked["extractor"].iloc[-1] if len(tracked) else "features"
     n = f", n = {int(tracked['track_n'].iloc[-1])}" if len(tracked) else ""
-    fig.update_layout(xaxis_title="training step", yaxis_title=f"FID ({extractor}{n})", height=360,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
-    return fig
+    fig.update_layout(xaxis_title="training step", yaxis_title=f"FID ({extractor}{n})", height=380,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return legend_below(fig)
 
 
 def distance_histogram(audit: dict) -> go.Figure:

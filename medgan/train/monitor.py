@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from medgan import runs
+from medgan.chartstyle import legend_below
 
 CURVES = ("loss_d", "loss_g", "d_real", "d_fake", "ada_p")
 
@@ -171,8 +172,7 @@ def loss_figure(metrics: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         xaxis_title="step (generator updates)",
         yaxis_title="value",
-        height=360,
+        height=400,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h"},
     )
-    return figure
+    return legend_below(figure)
