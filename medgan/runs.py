@@ -6,6 +6,7 @@ Derived results for any run, ``demo`` included, go to :func:`results_folder`.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -108,13 +109,25 @@ def _pick(folder: Path, checkpoint: str) -> Path:
     return best if checkpoint == "best" and best.is_file() else folder / "latest.pt"
 
 
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, version: tuple[int, int, int, int]) -> str:
+    """SHA-256 of one version of a file; ``version`` (inode, size, mtime and ctime in ns) only keys the memo,
+    so each checkpoint is read once per version however many pages ask."""
+    return workspace.file_digest(Path(path))
+
+
 def checkpoint_key(run_id: str) -> str:
-    """A cache key that changes whenever the run's checkpoint(s) are rewritten (path, size, mtime in ns);
-    caches of generators and their samples are keyed by it, so a resumed run is never served stale."""
+    """A cache key from the content (SHA-256) of the run's checkpoint(s): caches of generators and their
+    samples are keyed by it, so a resumed run, or a checkpoint copied over or rewritten within one mtime
+    tick, is never served stale. Each file version is hashed once (memo keyed by inode, size, mtime, ctime)."""
     parts = []
     for path in checkpoint_files(run_id):
-        stat = path.stat() if path.is_file() else None
-        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{path}:missing")
+        try:
+            stat = path.stat()
+            digest = _digest(str(path), (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+        except FileNotFoundError:  # not written yet, or removed between the stat and the read
+            digest = "missing"
+        parts.append(f"{path}:{digest}")
     return "|".join(parts)
 
 
