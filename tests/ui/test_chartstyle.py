@@ -13,10 +13,26 @@ from medgan.train.monitor import loss_figure
 
 
 def _metrics() -> pd.DataFrame:
-    rows = [{"step": s, "loss_d": 1.0, "loss_g": 2.0, "part": p} for p in ("benign", "malignant") for s in (10, 20)]
-    rows += [{"step": 20, "fid": 50.0 + i, "kid": 0.1, "kid_std": 0.01, "fid_floor": 10.0 + i, "track_n_floor": 64,
-              "track_n_reference": 64, "extractor": "domain", "track_n": 64, "part": p}
-             for i, p in enumerate(("benign", "malignant"))]
+    rows = [
+        {"step": s, "loss_d": 1.0, "loss_g": 2.0, "part": p}
+        for p in ("benign", "malignant")
+        for s in (10, 20)
+    ]
+    rows += [
+        {
+            "step": 20,
+            "fid": 50.0 + i,
+            "kid": 0.1,
+            "kid_std": 0.01,
+            "fid_floor": 10.0 + i,
+            "track_n_floor": 64,
+            "track_n_reference": 64,
+            "extractor": "domain",
+            "track_n": 64,
+            "part": p,
+        }
+        for i, p in enumerate(("benign", "malignant"))
+    ]
     return pd.DataFrame(rows)
 
 
@@ -34,8 +50,11 @@ def test_legends_sit_under_the_plot():
 def test_confusion_labels_are_short_shared_and_slanted_when_long():
     names = ["glioma_tumor", "meningioma_tumor", "no_tumor", "pituitary_tumor"]
     arms = ["real", "real+classic+synthetic"]
-    result = {"config": {"arms": arms}, "class_names": names,
-              "confusion": {"all": {a: np.eye(4, dtype=int).tolist() for a in arms}}}
+    result = {
+        "config": {"arms": arms},
+        "class_names": names,
+        "confusion": {"all": {a: np.eye(4, dtype=int).tolist() for a in arms}},
+    }
     fig = confusion_figure(result, "all")
     assert list(fig.layout.xaxis.ticktext) == ["glioma_tumor", "meningioma_tu…", "no_tumor", "pituitary_tum…"]
     assert fig.layout.xaxis.tickangle == -30 and fig.layout.yaxis2.matches == "y"  # one shared y axis
