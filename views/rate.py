@@ -2,8 +2,9 @@
 
 One blinded image at a time, in the rater's own order; each answer is saved at once; a rater who comes back
 continues with the next unrated image. No navigation, no labels, nothing about where an image came from.
-An answer reruns only the rating fragment (not the page) and the next images are encoded in advance, so
-the next image appears without a page reload; the image travels inline in that update (no second request).
+An answer reruns only the rating fragment (not the page) and the next images are encoded in advance (after
+the current one is sent), so the next image appears without a page reload; the image travels inline in that
+update (no second request).
 """
 
 import streamlit as st
@@ -49,16 +50,19 @@ def _save() -> None:
     state["rate_answer"], state["rate_confidence"], state["rate_comment"] = None, None, ""
 
 
-def _image(image_id: str, upcoming: list[str]) -> bytes:
-    """The image's PNG from the prefetch cache (or encoded now); then the next ones are encoded ahead."""
+def _image(image_id: str) -> bytes:
+    """The image's PNG from the prefetch cache (encoded now if it is not there)."""
+    return st.session_state.setdefault("rate_prefetch", {}).pop(image_id, None) or session.serve_image(token, image_id)
+
+
+def _prefetch(upcoming: list[str]) -> None:
+    """Encode the next few images ahead (after the current one is on its way to the browser); bounded."""
     cache: dict[str, bytes] = st.session_state.setdefault("rate_prefetch", {})
-    png = cache.pop(image_id, None) or session.serve_image(token, image_id)
+    for stale in [k for k in cache if k not in upcoming[:PREFETCH]]:
+        del cache[stale]
     for next_id in upcoming[:PREFETCH]:
         if next_id not in cache:
             cache[next_id] = session.serve_image(token, next_id)
-    for stale in [k for k in cache if k not in upcoming[:PREFETCH]]:
-        del cache[stale]  # bounded: only the next few images are held
-    return png
 
 
 @st.fragment
@@ -79,7 +83,7 @@ def rating() -> None:
         return
     st.session_state["rate_current"] = remaining[0]
     left, right = st.columns([3, 2])
-    png = _image(remaining[0], remaining[1:])
+    png = _image(remaining[0])
     left.markdown(f'<img class="rate-image" alt="image to rate" src="{png_data_uri(png)}">', unsafe_allow_html=True)
     with right.form("rate_form"):
         st.radio("This image is", ["real", "synthetic"], index=None, horizontal=True, format_func=str.capitalize,
@@ -90,6 +94,7 @@ def rating() -> None:
         st.form_submit_button("Save and show next", type="primary", on_click=_save)
     if st.session_state.pop("rate_missing", False):
         st.warning("Choose Real or Synthetic and how sure you are before saving.")
+    _prefetch(remaining[1:])
 
 
 rating()
