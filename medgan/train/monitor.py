@@ -37,37 +37,41 @@ class MetricsTail:
     offset: int = 0
     rows: list[dict] = field(default_factory=list)
 
-    def poll(self) -> list[dict]:
-        """All rows so far (reading only bytes appended since the previous poll)."""
+    def read_new(self) -> list[dict]:
+        """The rows appended since the previous call (a line still being written waits for the next)."""
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
                 chunk = fh.read()
         except FileNotFoundError:
-            return self.rows
-        end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next poll
-        for line in chunk[:end].splitlines():
-            if line.strip():
-                self.rows.append(json.loads(line))
+            return []
+        end = chunk.rfind(b"\n") + 1
         self.offset += end
+        return [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+
+    def poll(self) -> list[dict]:
+        """All rows so far (reading only bytes appended since the previous poll)."""
+        self.rows += self.read_new()
         return self.rows
 
 
 class RunWatcher:
-    """Incremental reader of all metrics files of a run (per-class runs have one per class)."""
+    """Incremental reader of all metrics files of a run (per-class runs have one per class): only new lines
+    are parsed, and they are appended to one frame per part (no row dicts are kept)."""
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         self.tails: dict[str, MetricsTail] = {}
+        self.parts: dict[str, pd.DataFrame] = {}
 
     def frame(self) -> pd.DataFrame:
         """All metrics rows so far, with a ``part`` column (class name for per-class runs, else "")."""
-        frames = []
         for part, path in metrics_files(self.run_id).items():
-            tail = self.tails.setdefault(part, MetricsTail(path))
-            rows = tail.poll()
-            if rows:
-                frames.append(pd.DataFrame(rows).assign(part=part))
+            new = self.tails.setdefault(part, MetricsTail(path)).read_new()
+            if new:
+                rows = pd.DataFrame(new).assign(part=part)
+                self.parts[part] = pd.concat([self.parts[part], rows], ignore_index=True) if part in self.parts else rows
+        frames = [self.parts[part] for part in sorted(self.parts)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["step", "part"])
 
 

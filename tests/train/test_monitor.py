@@ -67,6 +67,17 @@ def test_progress_eta_and_figure():
     assert describe(state) == "running: step 100/300, 64 images/s, 50 s elapsed, ETA 1 min 40 s"
 
 
+def test_run_watcher_appends_only_new_lines_to_its_frame():
+    run_id = _fake_run(steps_done=100, total=300)
+    watcher = RunWatcher(run_id)
+    assert watcher.frame()["step"].tolist() == list(range(10, 101, 10))
+    with open(runs.run_dir(run_id) / "metrics.jsonl", "a") as fh:
+        fh.write(json.dumps({"step": 110, "time": 55.0, "fid": 40.0}) + "\n")
+    metrics = watcher.frame()
+    assert metrics["step"].tolist()[-2:] == [100, 110] and metrics["fid"].notna().sum() == 1
+    assert watcher.tails[""].rows == []  # parsed rows live in the frame only, not also as dicts
+
+
 def test_eta_and_elapsed_right_after_a_resume_that_restarted_the_time():
     """Before, the ETA summed absolute time differences, so the jump back to 0 at a resume doubled it."""
     state = progress(
