@@ -8,8 +8,9 @@ st.set_page_config(page_title="MedGAN Studio", page_icon=":material/biotech:", l
 
 if st.query_params.get("rater"):
     # A rater's link opens the rating screen and nothing else: no navigation to other pages.
-    page = st.navigation([st.Page("views/rate.py", title="Rating session", icon=":material/visibility:")],
-                         position="hidden")
+    page = st.navigation(
+        [st.Page("views/rate.py", title="Rating session", icon=":material/visibility:")], position="hidden"
+    )
 else:
     page = st.navigation(
         [

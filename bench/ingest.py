@@ -43,7 +43,10 @@ def write_ct_folder(folder: Path, n_files: int, size: int, seed: int = 0) -> lis
         ds.file_meta = FileMetaDataset()
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, generate_uid()
-        ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
+        ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = (
+            ds.SOPClassUID,
+            ds.SOPInstanceUID,
+        )
         ds.Modality, ds.PatientID = "CT", f"BENCH{i // 10:05d}"
         ds.set_pixel_data((hu + 1024).astype(np.int16), "MONOCHROME2", 16)
         ds.RescaleIntercept, ds.RescaleSlope, ds.WindowCenter, ds.WindowWidth = -1024, 1, 40, 400
@@ -92,26 +95,46 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
     runs: dict[str, list[float]] = {"plain": [], "ingest1": [], "ingestN": []}
     for r in range(repeats):
         runs["plain"].append(_timed(lambda: plain_loop(paths, resolution), "plain"))
-        runs["ingest1"].append(_timed(lambda r=r: ingest(folder, f"one{r}", resolution=resolution, workers=1,
-                                                         reuse=False), "ingest1"))
-        runs["ingestN"].append(_timed(lambda r=r: ingest(folder, f"many{r}", resolution=resolution, workers=workers,
-                                                         reuse=False), "ingestN"))
+        runs["ingest1"].append(
+            _timed(
+                lambda r=r: ingest(folder, f"one{r}", resolution=resolution, workers=1, reuse=False),
+                "ingest1",
+            )
+        )
+        runs["ingestN"].append(
+            _timed(
+                lambda r=r: ingest(folder, f"many{r}", resolution=resolution, workers=workers, reuse=False),
+                "ingestN",
+            )
+        )
     n = len(paths)
     rate = {k: n / statistics.median(v) for k, v in runs.items()}
     spread = {k: f"{n / max(v):.0f}-{n / min(v):.0f}" for k, v in runs.items()}
-    print(f"plain pydicom loop (dcmread + pixel_array + resize): {rate['plain']:6.1f} files/s (range {spread['plain']})")
+    print(
+        f"plain pydicom loop (dcmread + pixel_array + resize): {rate['plain']:6.1f} files/s (range {spread['plain']})"
+    )
     kind = "forked processes" if _can_fork() else "threads"
-    print(f"medgan ingest, 1 worker                             : {rate['ingest1']:6.1f} files/s (range {spread['ingest1']})")
-    print(f"medgan ingest, {workers} workers ({kind})       : {rate['ingestN']:6.1f} files/s (range {spread['ingestN']})")
-    print(f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x with 1 worker, {rate['ingestN'] / rate['plain']:.2f}x "
-          f"with {workers} (median of {repeats} alternating runs; ingest also windows, labels, splits by "
-          "patient and writes the manifest and cache)")
+    print(
+        f"medgan ingest, 1 worker                             : {rate['ingest1']:6.1f} files/s (range {spread['ingest1']})"
+    )
+    print(
+        f"medgan ingest, {workers} workers ({kind})       : {rate['ingestN']:6.1f} files/s (range {spread['ingestN']})"
+    )
+    print(
+        f"ratio ingest/plain: {rate['ingest1'] / rate['plain']:.2f}x with 1 worker, {rate['ingestN'] / rate['plain']:.2f}x "
+        f"with {workers} (median of {repeats} alternating runs; ingest also windows, labels, splits by "
+        "patient and writes the manifest and cache)"
+    )
     cpu = {k: statistics.median(v) / n * 1000 for k, v in _CPU.items()}
-    print(f"CPU per file (median): plain loop {cpu['plain']:.2f} ms, ingest {cpu['ingest1']:.2f} ms with 1 worker "
-          f"({cpu['ingest1'] / cpu['plain']:.2f}x the plain loop's work), {cpu['ingestN']:.2f} ms with {workers} (workers "
-          "included); CPU time is less sensitive to other load than files/s")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (files/s ratios need idle "
-          "cores: with other work running, each process gets a share of the CPUs)")
+    print(
+        f"CPU per file (median): plain loop {cpu['plain']:.2f} ms, ingest {cpu['ingest1']:.2f} ms with 1 worker "
+        f"({cpu['ingest1'] / cpu['plain']:.2f}x the plain loop's work), {cpu['ingestN']:.2f} ms with {workers} (workers "
+        "included); CPU time is less sensitive to other load than files/s"
+    )
+    print(
+        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (files/s ratios need idle "
+        "cores: with other work running, each process gets a share of the CPUs)"
+    )
     info = get_dataset("one0")
     reingest = statistics.median(runs["ingest1"])
     again = _timed(lambda: ingest(folder, "again", resolution=resolution))
@@ -119,10 +142,12 @@ def speed(folder: Path, paths: list[Path], repeats: int, resolution: int) -> Non
     cached = _timed(lambda: np.asarray(load_images(info).images).sum())
     derived = _timed(lambda: np.asarray(load_images(info, 64).images).sum())
     derived_again = _timed(lambda: np.asarray(load_images(info, 64).images).sum())
-    print(f"second ingest of the same unchanged files: {again * 1000:.0f} ms (cache reused) vs {reingest * 1000:.0f} ms "
-          f"decoding ({reingest / again:.0f}x faster); reading all {n} cached images: {cached * 1000:.0f} ms at "
-          f"{resolution} px, at 64 px {derived * 1000:.0f} ms the first time (derived from the {resolution} px cache) "
-          f"and {derived_again * 1000:.0f} ms after")
+    print(
+        f"second ingest of the same unchanged files: {again * 1000:.0f} ms (cache reused) vs {reingest * 1000:.0f} ms "
+        f"decoding ({reingest / again:.0f}x faster); reading all {n} cached images: {cached * 1000:.0f} ms at "
+        f"{resolution} px, at 64 px {derived * 1000:.0f} ms the first time (derived from the {resolution} px cache) "
+        f"and {derived_again * 1000:.0f} ms after"
+    )
 
 
 def _status_mib(field: str) -> float | None:
@@ -149,7 +174,9 @@ def memory_child(folder: Path, resolution: int) -> None:
     except OSError:
         reset = False
     info = ingest(folder, "memory", resolution=resolution).dataset
-    peak = (_status_mib("VmHWM") if reset else None) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = (_status_mib("VmHWM") if reset else None) or resource.getrusage(
+        resource.RUSAGE_SELF
+    ).ru_maxrss / 1024
     cache = (info.folder / f"cache_{resolution}.npy").stat().st_size / 1024**2
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest decoding worker, if any
     print(f"{info.n_images} {before:.0f} {peak:.0f} {cache:.0f} {worker:.0f}")
@@ -162,15 +189,22 @@ def memory(n_images: int, size: int, resolution: int) -> None:
         write_ct_folder(folder, n_images, size, seed=1)
         env = dict(os.environ, MEDGAN_HOME=str(Path(tmp) / "home"))
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--memory-child", str(folder), "--resolution", str(resolution)],
-                             env=env, capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(folder), "--resolution", str(resolution)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         elapsed = time.perf_counter() - start
     n, before, peak, cache, worker = (float(v) for v in out)
-    print(f"peak memory, {int(n)} DICOM images of {size} px ingested at {resolution} px: {peak:.0f} MiB peak RSS, "
-          f"{before:.0f} MiB before the ingest (Python + libraries), so {peak - before:.0f} MiB for the ingest "
-          f"itself; largest forked decoding worker {worker:.0f} MiB peak RSS (mostly pages shared with the main "
-          f"process); the {cache:.0f} MiB cache is written as a stream, never held; {n / elapsed:.0f} files/s "
-          "including process start-up")
+    print(
+        f"peak memory, {int(n)} DICOM images of {size} px ingested at {resolution} px: {peak:.0f} MiB peak RSS, "
+        f"{before:.0f} MiB before the ingest (Python + libraries), so {peak - before:.0f} MiB for the ingest "
+        f"itself; largest forked decoding worker {worker:.0f} MiB peak RSS (mostly pages shared with the main "
+        f"process); the {cache:.0f} MiB cache is written as a stream, never held; {n / elapsed:.0f} files/s "
+        "including process start-up"
+    )
 
 
 def main() -> None:
@@ -189,8 +223,10 @@ def main() -> None:
         os.environ["MEDGAN_HOME"] = str(Path(tmp) / "home")
         folder = Path(tmp) / "src"
         paths = write_ct_folder(folder, args.files, args.size)
-        print(f"{args.files} CT DICOM files, {args.size}x{args.size} int16, cache at {args.resolution} px, "
-              f"{os.cpu_count()} CPU(s)")
+        print(
+            f"{args.files} CT DICOM files, {args.size}x{args.size} int16, cache at {args.resolution} px, "
+            f"{os.cpu_count()} CPU(s)"
+        )
         speed(folder, paths, args.repeats, args.resolution)
     if args.memory_images:
         memory(args.memory_images, 128, args.resolution)

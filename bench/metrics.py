@@ -61,7 +61,9 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=2000, help="images per set (default 2000)")
     parser.add_argument("--features", choices=["domain", "inception"], default="domain")
     parser.add_argument("--repeats", type=int, default=3)
@@ -78,8 +80,10 @@ def main() -> None:
     extractor = get_extractor(args.features, info, 64)
     setup = time.perf_counter() - start
     real, fake = phantom_set(args.n, 1), phantom_set(args.n, 2)
-    print(f"device: CPU, torch threads {args.threads}; features: {extractor.name} ({extractor.dim}-d); "
-          f"n = {args.n} vs {args.n} images at 64 px; extractor set-up (training or loading) {setup:.1f} s")
+    print(
+        f"device: CPU, torch threads {args.threads}; features: {extractor.name} ({extractor.dim}-d); "
+        f"n = {args.n} vs {args.n} images at 64 px; extractor set-up (training or loading) {setup:.1f} s"
+    )
     cold, ours = timed(lambda: fid(extractor(real), extractor(fake))["fid"], args.repeats)
     real_feats = extractor(real)  # what the hash-keyed cache holds after the first evaluation
     warm, _ = timed(lambda: fid(real_feats, extractor(fake))["fid"], args.repeats)
@@ -94,8 +98,10 @@ def main() -> None:
     b = a[::-1] * 1.1 + 0.05
     eigh_time, eigh_value = timed(lambda: fid(a, b)["fid"], args.repeats)
     sqrtm_time, sqrtm_value = timed(lambda: reference_fid_from_features(a, b), 1)
-    print(f"FID formula alone at 2048-d, {args.n} rows: scipy sqrtm {sqrtm_time:.2f} s, eigh {eigh_time:.2f} s "
-          f"(ratio {sqrtm_time / eigh_time:.2f}); values {sqrtm_value:.6g} vs {eigh_value:.6g}")
+    print(
+        f"FID formula alone at 2048-d, {args.n} rows: scipy sqrtm {sqrtm_time:.2f} s, eigh {eigh_time:.2f} s "
+        f"(ratio {sqrtm_time / eigh_time:.2f}); values {sqrtm_value:.6g} vs {eigh_value:.6g}"
+    )
 
 
 if __name__ == "__main__":

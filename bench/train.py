@@ -7,7 +7,7 @@ tutorial's Generator / Discriminator (64 px, ngf = ndf = 64, nz = 100, here 1 ch
 iterations, a fixed-noise grid every 500). Ours: the whole ``Trainer.train()`` loop with ``dcgan`` at width
 64 (the same networks) on the dataset's uint8 cache, with everything it does in a real run: metrics.jsonl
 ticks, sample grids and checkpoints (``--every`` steps; default half the timed steps, so both happen) and
-the final checkpoint. Precision: ours runs under ``config.amp`` (bf16 autocast on CPUs with AMX, bf16/fp16
+the final checkpoint. Precision: ours runs under ``config.amp`` (bf16 autocast on CPUs with AMX or AVX512-BF16, bf16/fp16
 autocast on CUDA; fp32 elsewhere or with ``--no-amp``), the tutorial in fp32 as written; the output names
 both, so ``--no-amp`` gives the fp32-vs-fp32 ratio. Both train on the demo phantom images at the same batch size; rounds alternate so a
 busy machine slows both alike. Prints images per second of each round, the ratio (ours / ref) per round,

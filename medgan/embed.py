@@ -79,14 +79,22 @@ def _real_subset(info: Any, resolution: int, n: int, seed: int):
     return np.asarray(data.images[rows]), data.labels[rows], data.indices[rows], data.splits[rows]
 
 
-def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, features: str = "domain",
-                    method: Method = "tsne", seed: int = 0) -> Embedding:
+def embed_generator(
+    generator: Any,
+    n: int = 300,
+    n_real: int | None = None,
+    features: str = "domain",
+    method: Method = "tsne",
+    seed: int = 0,
+) -> Embedding:
     """Map ``n`` synthetic and ``n_real`` (default ``n``) real images of the generator's dataset."""
     info = dataset_of(generator.config)  # the version it was trained on
     extractor = get_extractor(features, info, generator.resolution)
     n_real = n if n_real is None else n_real
-    key = hashlib.sha1(f"{generator.checkpoint_sha256}|{info.id}|{generator.resolution}|{n}|{n_real}|"
-                       f"{extractor.key}|{method}|{seed}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(
+        f"{generator.checkpoint_sha256}|{info.id}|{generator.resolution}|{n}|{n_real}|"
+        f"{extractor.key}|{method}|{seed}".encode()
+    ).hexdigest()[:20]
     path = runs.results_folder(generator.run_id) / "embeddings" / f"{key}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
@@ -95,11 +103,15 @@ def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, fea
     real, real_labels, real_rows, real_splits = _real_subset(info, generator.resolution, n_real, seed)
     images = np.concatenate([real, fake])
     coords = project(extractor(images), method, seed)
-    arrays = {"x": coords[:, 0], "y": coords[:, 1], "images": images,
-              "source": np.array(["real"] * len(real) + ["synthetic"] * len(fake)),
-              "label": np.concatenate([real_labels.astype(str), np.array(fake_labels, dtype=str)]),
-              "index": np.concatenate([real_rows, np.arange(len(fake))]),
-              "split": np.concatenate([real_splits.astype(str), np.array(["generated"] * len(fake))])}
+    arrays = {
+        "x": coords[:, 0],
+        "y": coords[:, 1],
+        "images": images,
+        "source": np.array(["real"] * len(real) + ["synthetic"] * len(fake)),
+        "label": np.concatenate([real_labels.astype(str), np.array(fake_labels, dtype=str)]),
+        "index": np.concatenate([real_rows, np.arange(len(fake))]),
+        "split": np.concatenate([real_splits.astype(str), np.array(["generated"] * len(fake))]),
+    }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
@@ -109,8 +121,14 @@ def embed_generator(generator: Any, n: int = 300, n_real: int | None = None, fea
 def _embedding(arrays: Any, method: str, extractor: str, cached: bool, path: Path) -> Embedding:
     columns = ("x", "y", "source", "label", "index", "split")
     points = pd.DataFrame({c: np.asarray(arrays[c]) for c in columns})
-    return Embedding(points=points, images=np.asarray(arrays["images"]), method=METHODS[method],
-                     extractor=extractor, cached=cached, path=str(path))
+    return Embedding(
+        points=points,
+        images=np.asarray(arrays["images"]),
+        method=METHODS[method],
+        extractor=extractor,
+        cached=cached,
+        path=str(path),
+    )
 
 
 def load_embedding(path: str | Path, method: Method, extractor: str) -> Embedding:
@@ -119,10 +137,17 @@ def load_embedding(path: str | Path, method: Method, extractor: str) -> Embeddin
         return _embedding(data, method, extractor, cached=True, path=Path(path))
 
 
-def embed(run_id: str, n: int = 300, n_real: int | None = None, features: str = "domain",
-          method: Method = "tsne", seed: int = 0) -> Embedding:
+def embed(
+    run_id: str,
+    n: int = 300,
+    n_real: int | None = None,
+    features: str = "domain",
+    method: Method = "tsne",
+    seed: int = 0,
+) -> Embedding:
     """:func:`embed_generator` for run ``run_id`` (or ``demo``)."""
     from medgan.generate import load_generator
 
-    return embed_generator(load_generator(run_id), n=n, n_real=n_real, features=features, method=method, seed=seed)
-
+    return embed_generator(
+        load_generator(run_id), n=n, n_real=n_real, features=features, method=method, seed=seed
+    )

@@ -30,8 +30,12 @@ def _dataset_section(name: str) -> str:
 
     classes = ", ".join(f"{label} ({count})" for label, count in info.classes.items())
     report, warning = load_report(info), split_warning(info)
-    grouping = (f"- Patients: {report['patients']['n_patients']}; duplicate groups: {report['duplicates']['n_groups']} "
-                f"({report['duplicates']['action']})\n" if report else "")
+    grouping = (
+        f"- Patients: {report['patients']['n_patients']}; duplicate groups: {report['duplicates']['n_groups']} "
+        f"({report['duplicates']['action']})\n"
+        if report
+        else ""
+    )
     return (
         f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
         f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"

@@ -213,7 +213,9 @@ def list_runs(archived: bool = False) -> list[RunInfo]:
         return []
     jobs = _job_statuses()
     runs = [run_info(p.name, jobs.get(p.name)) for p in root.iterdir() if (p / "config.json").is_file()]
-    return sorted([r for r in runs if archived or not r.archived], key=lambda r: (r.created, r.id), reverse=True)
+    return sorted(
+        [r for r in runs if archived or not r.archived], key=lambda r: (r.created, r.id), reverse=True
+    )
 
 
 def set_run_label(run_id: str, name: str | None = None, archived: bool | None = None) -> None:

@@ -30,6 +30,9 @@ def set_setting(key: str, value: str | None) -> None:
         if value is None or not value.strip():
             conn.execute("DELETE FROM settings WHERE key = ?", (key,))
         else:
-            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
-                         " excluded.value", (key, value.strip()))
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
+                " excluded.value",
+                (key, value.strip()),
+            )
     audit.record("change setting", f"setting:{key}", value=(value or "").strip())

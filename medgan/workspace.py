@@ -128,8 +128,14 @@ def remove_stale_temp_files(older_than: float = STALE_TEMP_SECONDS) -> int:
     """:func:`remove_stale_temp` over the workspace folders that atomic writes use (the workspace itself,
     ``exports``, each dataset, each run and its sub-folders); returns how many were removed."""
     root = home()
-    folders = [root, root / "exports", *root.glob("datasets/*"), *root.glob("runs/*"), *root.glob("runs/*/*"),
-               *root.glob("jobs/*")]
+    folders = [
+        root,
+        root / "exports",
+        *root.glob("datasets/*"),
+        *root.glob("runs/*"),
+        *root.glob("runs/*/*"),
+        *root.glob("jobs/*"),
+    ]
     return sum(remove_stale_temp(f, older_than=older_than) for f in folders if f.is_dir())
 
 

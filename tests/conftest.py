@@ -104,9 +104,22 @@ def _lab_template(workspace_template) -> Path:
             for i in range(4):
                 Image.fromarray(np.full((16, 16), 30 * i, np.uint8)).save(src / label / f"{i}.png")
         ingest(src, "other", resolution=32)
-        config = TrainConfig.from_dict({"dataset": "demo-phantom", "arch": "dcgan", "resolution": 32, "batch_size": 8,
-                                        "steps": 8, "width": 8, "z_dim": 16, "ema": False, "sample_every": 2,
-                                        "checkpoint_every": 2, "log_every": 1, "device": "cpu"})
+        config = TrainConfig.from_dict(
+            {
+                "dataset": "demo-phantom",
+                "arch": "dcgan",
+                "resolution": 32,
+                "batch_size": 8,
+                "steps": 8,
+                "width": 8,
+                "z_dim": 16,
+                "ema": False,
+                "sample_every": 2,
+                "checkpoint_every": 2,
+                "log_every": 1,
+                "device": "cpu",
+            }
+        )
         run_id = create_run(config)
         steps = iter(range(100))
         train_run(run_id, abort_fn=lambda: next(steps) >= 3)

@@ -107,7 +107,9 @@ def test_orthanc_stores_a_stack_as_one_instance_with_its_frames(orthanc, tmp_pat
     from tests.test_export_dicom import _stack_file
 
     path, _ = _stack_file(tmp_path)
-    result = send_dicom(connect(orthanc.dicomweb, PacsLogin(USER, PASSWORD)), [("stack.dcm", path.read_bytes())])
+    result = send_dicom(
+        connect(orthanc.dicomweb, PacsLogin(USER, PASSWORD)), [("stack.dcm", path.read_bytes())]
+    )
     uid = str(pydicom.dcmread(path).SOPInstanceUID)
     assert result.accepted == [uid] and result.refused == []
     found = orthanc.post("/tools/lookup", uid)

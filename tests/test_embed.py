@@ -25,11 +25,15 @@ def test_tsne_one_point_per_image_with_labels_and_cache(demo_dataset, monkeypatc
     from medgan.metrics import domain
 
     monkeypatch.setattr(domain, "DEFAULT_STEPS", 20)
-    first = embed.embed_generator(PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne")
+    first = embed.embed_generator(
+        PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne"
+    )
     _check_points(first, demo_dataset, 20, 16)
     assert first.method == "t-SNE" and not first.cached and first.extractor.startswith("domain-CNN")
     monkeypatch.setattr(embed, "project", lambda *a, **k: pytest.fail("the cached map was recomputed"))
-    second = embed.embed_generator(PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne")
+    second = embed.embed_generator(
+        PhantomStandIn("fake-run", 10, 32, "1" * 64), n=16, n_real=20, method="tsne"
+    )
     assert second.cached
     np.testing.assert_array_equal(second.points[["x", "y"]].to_numpy(), first.points[["x", "y"]].to_numpy())
     np.testing.assert_array_equal(second.images, first.images)

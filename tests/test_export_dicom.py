@@ -200,8 +200,10 @@ def test_rgb_export_is_rgb_secondary_capture(tmp_path):
     assert np.array_equal(ds.pixel_array, np.moveaxis(image, 0, -1))
 
 
-@pytest.mark.skipif(shutil.which("dciodvfy") is None and not os.environ.get("CI"),
-                    reason="dicom3tools (dciodvfy) is installed by the README's test command")
+@pytest.mark.skipif(
+    shutil.which("dciodvfy") is None and not os.environ.get("CI"),
+    reason="dicom3tools (dciodvfy) is installed by the README's test command",
+)
 def test_dciodvfy_finds_no_errors(tmp_path):
     """dicom3tools' IOD validator reports no error for a grey and an RGB export (warnings allowed)."""
     for channels in (1, 3):
@@ -209,7 +211,9 @@ def test_dciodvfy_finds_no_errors(tmp_path):
         out = export_generator(gen, 1, per_class=True, fmt="dicom", out=tmp_path / f"v{channels}.zip")
         with zipfile.ZipFile(out) as archive:
             (tmp_path / f"v{channels}.dcm").write_bytes(archive.read("dicom/a/a_00000.dcm"))
-        report = subprocess.run(["dciodvfy", str(tmp_path / f"v{channels}.dcm")], capture_output=True, text=True)
+        report = subprocess.run(
+            ["dciodvfy", str(tmp_path / f"v{channels}.dcm")], capture_output=True, text=True
+        )
         text = report.stdout + report.stderr
         assert "SCImage" in text and "Error" not in text, text
 
@@ -235,8 +239,10 @@ def test_stack_is_one_multiframe_grayscale_byte_sc(tmp_path):
     assert np.array_equal(ds.pixel_array, stack)
 
 
-@pytest.mark.skipif(shutil.which("dciodvfy") is None and not os.environ.get("CI"),
-                    reason="dicom3tools (dciodvfy) is installed by the README's test command")
+@pytest.mark.skipif(
+    shutil.which("dciodvfy") is None and not os.environ.get("CI"),
+    reason="dicom3tools (dciodvfy) is installed by the README's test command",
+)
 def test_dciodvfy_finds_no_errors_in_a_stack(tmp_path):
     """dciodvfy recognises the multi-frame IOD and reports no error for a 2.5D stack."""
     path, _ = _stack_file(tmp_path)

@@ -12,8 +12,10 @@ from medgan.jobs.views import status_line
 from medgan.ui.widgets import dataset_picker, run_picker
 
 st.title("Classifier comparison")
-st.caption("Real only, + classic augmentation, + synthetic images, + both: the same folds, the same test images. "
-           "Synthetic and augmented images enter training folds only.")
+st.caption(
+    "Real only, + classic augmentation, + synthetic images, + both: the same folds, the same test images. "
+    "Synthetic and augmented images enter training folds only."
+)
 
 with st.expander("New comparison", expanded=not store.list_jobs(kind="compare")):
     dataset = dataset_picker("clf_dataset")
@@ -27,17 +29,28 @@ with form:
     with right:
         folds = st.number_input("Folds", 2, 10, 3, key="clf_folds")
         per_class = st.number_input("Synthetic (and augmented) images per class", 1, 5000, 200, key="clf_n")
-        epochs = st.number_input("Maximum epochs (early stopping on validation loss)", 1, 200, 12, key="clf_epochs")
+        epochs = st.number_input(
+            "Maximum epochs (early stopping on validation loss)", 1, 200, 12, key="clf_epochs"
+        )
         resolution = st.selectbox("Resolution (px)", [32, 64, 128], key="clf_res")
-        sizes = st.text_input("Training-set sizes for an F1-vs-size sweep (optional, e.g. 50,100,all)",
-                              key="clf_sizes")
+        sizes = st.text_input(
+            "Training-set sizes for an F1-vs-size sweep (optional, e.g. 50,100,all)", key="clf_sizes"
+        )
         seed = st.number_input("Seed (fixes folds, sampling and training)", 0, 2**31 - 1, 0, key="clf_seed")
     if st.form_submit_button("Start comparison", type="primary"):
         try:
-            config = CompareConfig(dataset=dataset.name, runs=(run,), model=model, arms=tuple(arms),
-                                   folds=int(folds), synthetic_per_class=int(per_class), epochs=int(epochs),
-                                   resolution=int(resolution), seed=int(seed),
-                                   sizes=parse_sizes(sizes))
+            config = CompareConfig(
+                dataset=dataset.name,
+                runs=(run,),
+                model=model,
+                arms=tuple(arms),
+                folds=int(folds),
+                synthetic_per_class=int(per_class),
+                epochs=int(epochs),
+                resolution=int(resolution),
+                seed=int(seed),
+                sizes=parse_sizes(sizes),
+            )
             st.session_state["clf_job"] = start_comparison(config)
         except ValueError as exc:
             st.error(f"Cannot start: {exc}")
@@ -48,8 +61,13 @@ if not jobs:
     st.stop()
 ids = [job.id for job in jobs]
 current = st.session_state.get("clf_job")
-job_id = st.selectbox("Comparison", ids, index=ids.index(current) if current in ids else 0, key="clf_pick",
-                      format_func=lambda i: f"{i} · {next(j.title for j in jobs if j.id == i)}")
+job_id = st.selectbox(
+    "Comparison",
+    ids,
+    index=ids.index(current) if current in ids else 0,
+    key="clf_pick",
+    format_func=lambda i: f"{i} · {next(j.title for j in jobs if j.id == i)}",
+)
 
 
 @st.fragment(run_every=3)
@@ -85,5 +103,9 @@ if len(result["sizes"]) > 1:
 st.caption(f"Rerun: `{result['command']}` · {result['wall_seconds']:.0f} s on {result['device']}")
 downloads = st.columns(3)
 downloads[0].download_button("Metrics CSV", report.metrics_csv(result), "metrics.csv", "text/csv")
-downloads[1].download_button("Full result JSON", report.result_json(result), "comparison.json", "application/json")
-downloads[2].download_button("Table (markdown)", report.markdown_table(result, size), "table.md", "text/markdown")
+downloads[1].download_button(
+    "Full result JSON", report.result_json(result), "comparison.json", "application/json"
+)
+downloads[2].download_button(
+    "Table (markdown)", report.markdown_table(result, size), "table.md", "text/markdown"
+)

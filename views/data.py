@@ -21,7 +21,9 @@ from medgan.ui.widgets import dataset_picker
 from medgan.workspace import allowed_data_roots, is_under_allowed_root
 
 st.title("Data")
-st.caption("DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz, or a ZIP of them. Unreadable files are listed, never fatal.")
+st.caption(
+    "DICOM, PNG/JPEG/TIFF, NIfTI, MedMNIST .npz, or a ZIP of them. Unreadable files are listed, never fatal."
+)
 
 
 def import_options(key: str, names: list[str]) -> dict:
@@ -29,34 +31,57 @@ def import_options(key: str, names: list[str]) -> dict:
     ``names`` (the files' relative paths) preview the patient rule."""
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("Dataset name", key=f"{key}_name")
-    labels = c2.selectbox("Labels from", ["folders", "tag", "none"], key=f"{key}_labels",
-                          format_func={"folders": "sub-folder names", "tag": "a DICOM attribute", "none": "none"}.get)
+    labels = c2.selectbox(
+        "Labels from",
+        ["folders", "tag", "none"],
+        key=f"{key}_labels",
+        format_func={"folders": "sub-folder names", "tag": "a DICOM attribute", "none": "none"}.get,
+    )
     resolution = c3.selectbox("Cache resolution (px)", [32, 64, 128, 256], index=2, key=f"{key}_res")
     c4, c5, c6 = st.columns(3)
     channels = c4.selectbox("Channels", ["auto", "gray", "rgb"], key=f"{key}_channels")
     window = c5.text_input("Window CENTER,WIDTH (DICOM/NIfTI; blank: header)", key=f"{key}_window")
-    multiframe = c6.selectbox("Multi-frame / volumes", ["frames", "stack"], key=f"{key}_multiframe",
-                              format_func={"frames": "each frame an image", "stack": "3 frames as channels (2.5D)"}.get)
+    multiframe = c6.selectbox(
+        "Multi-frame / volumes",
+        ["frames", "stack"],
+        key=f"{key}_multiframe",
+        format_func={"frames": "each frame an image", "stack": "3 frames as channels (2.5D)"}.get,
+    )
     if labels == "tag":
         labels = "tag:" + check_keyword(st.text_input("DICOM keyword", "BodyPartExamined", key=f"{key}_tag"))
     c7, c8 = st.columns([3, 1], vertical_alignment="bottom")
-    pattern = c7.text_input("Patient ids from file names: auto, none, or a regex (first group = id)", "auto",
-                            key=f"{key}_patients", help="Searched in each file's path without extension, e.g. "
-                            r"^[^/]+/(p\d+)_ for mass/p0012_scan_3. DICOM PatientID and CSV ids win.")
-    drop = c8.checkbox("Drop duplicate copies", key=f"{key}_drop",
-                       help="Keep one image per duplicate group; a group whose copies have different labels is "
-                            "dropped whole. Unticked: copies are kept, each group in one split.")
+    pattern = c7.text_input(
+        "Patient ids from file names: auto, none, or a regex (first group = id)",
+        "auto",
+        key=f"{key}_patients",
+        help="Searched in each file's path without extension, e.g. "
+        r"^[^/]+/(p\d+)_ for mass/p0012_scan_3. DICOM PatientID and CSV ids win.",
+    )
+    drop = c8.checkbox(
+        "Drop duplicate copies",
+        key=f"{key}_drop",
+        help="Keep one image per duplicate group; a group whose copies have different labels is "
+        "dropped whole. Unticked: copies are kept, each group in one split.",
+    )
     if names:
         table, rule = preview_groups(names, pattern.strip() or "auto", folder_labels(names))
         (st.warning if rule.image_level else st.caption)(rule.describe())
         st.dataframe(table, hide_index=True, height=180)
-    replace = st.checkbox("If the name exists, import as its next version (runs keep the version they used)",
-                          key=f"{key}_replace")
+    replace = st.checkbox(
+        "If the name exists, import as its next version (runs keep the version they used)",
+        key=f"{key}_replace",
+    )
     if not name.strip():
         raise ValueError("give the dataset a name")
-    return {"name": name.strip(), "labels": labels, "resolution": resolution, "channels": channels, "replace": replace,
-            "options": ReadOptions(window=parse_window(window), multiframe=multiframe),
-            "grouping": GroupingOptions(patient_pattern=pattern.strip() or "auto", drop_duplicates=drop)}
+    return {
+        "name": name.strip(),
+        "labels": labels,
+        "resolution": resolution,
+        "channels": channels,
+        "replace": replace,
+        "options": ReadOptions(window=parse_window(window), multiframe=multiframe),
+        "grouping": GroupingOptions(patient_pattern=pattern.strip() or "auto", drop_duplicates=drop),
+    }
 
 
 def run_import(source, options: dict, label: str = "", unpack: bool = False) -> None:
@@ -74,32 +99,53 @@ def show_import(job) -> None:
     result = job.result
     if st.session_state.get("data_import_seen") != job.id:
         st.session_state["data_import_seen"] = job.id
-        st.session_state["active_dataset"] = st.session_state["data_dataset"] = result["name"]  # show it below
+        st.session_state["active_dataset"] = st.session_state["data_dataset"] = result[
+            "name"
+        ]  # show it below
     version = f" (version {result['version']})" if result.get("version", 1) > 1 else ""
-    reused = f" (files unchanged since {result['reused_from']!r}: its cache was reused)" if result["reused_from"] else ""
-    st.success(f"Imported {result['name']!r}{version}: {result['n_images']} images, {len(result['skipped'])} file(s) "
-               f"skipped (see the ingestion report below){reused}.")
+    reused = (
+        f" (files unchanged since {result['reused_from']!r}: its cache was reused)"
+        if result["reused_from"]
+        else ""
+    )
+    st.success(
+        f"Imported {result['name']!r}{version}: {result['n_images']} images, {len(result['skipped'])} file(s) "
+        f"skipped (see the ingestion report below){reused}."
+    )
 
 
 with st.expander("Import images", expanded=len(list_datasets()) <= 1):
     upload_tab, folder_tab, pacs_tab = st.tabs(["Upload files or a ZIP", "Folder on the server", "From PACS"])
     with upload_tab:
-        files = st.file_uploader("Files or ZIP (class folders inside a ZIP become labels; one ZIP per class works too)",
-                                 accept_multiple_files=True, key="data_upload")
+        files = st.file_uploader(
+            "Files or ZIP (class folders inside a ZIP become labels; one ZIP per class works too)",
+            accept_multiple_files=True,
+            key="data_upload",
+        )
         try:
-            upload_options = import_options("data_up", upload_names((f.name, f.getvalue()) for f in files or []))
+            upload_options = import_options(
+                "data_up", upload_names((f.name, f.getvalue()) for f in files or [])
+            )
         except ValueError as exc:
             upload_options = None
             st.info(str(exc))
         if st.button("Import upload", key="data_upload_import", disabled=not files or upload_options is None):
             try:
-                run_import(save_uploads((f.name, f.getvalue()) for f in files), upload_options,
-                           ", ".join(f.name for f in files), unpack=True)
+                run_import(
+                    save_uploads((f.name, f.getvalue()) for f in files),
+                    upload_options,
+                    ", ".join(f.name for f in files),
+                    unpack=True,
+                )
             except ValueError as exc:
                 st.error(str(exc))
     with folder_tab:
         roots = allowed_data_roots()
-        st.caption("Allowed data roots: " + ", ".join(f"`{r}`" for r in roots) + " (set MEDGAN_DATA_ROOTS to change).")
+        st.caption(
+            "Allowed data roots: "
+            + ", ".join(f"`{r}`" for r in roots)
+            + " (set MEDGAN_DATA_ROOTS to change)."
+        )
         folder = st.text_input("Folder path", key="data_folder")
         try:
             allowed = bool(folder) and is_under_allowed_root(folder)
@@ -107,10 +153,14 @@ with st.expander("Import images", expanded=len(list_datasets()) <= 1):
         except ValueError as exc:
             folder_options = None
             st.info(str(exc))
-        if st.button("Import folder", key="data_folder_import", disabled=not folder or folder_options is None):
+        if st.button(
+            "Import folder", key="data_folder_import", disabled=not folder or folder_options is None
+        ):
             if not is_under_allowed_root(folder):
-                st.error(f"{folder} is outside the allowed data roots; copy the data under one of them or ask the "
-                         "administrator to add its folder to MEDGAN_DATA_ROOTS.")
+                st.error(
+                    f"{folder} is outside the allowed data roots; copy the data under one of them or ask the "
+                    "administrator to add its folder to MEDGAN_DATA_ROOTS."
+                )
             else:
                 run_import(folder, folder_options)
     with pacs_tab:
@@ -131,7 +181,10 @@ report = load_report(info)
 if image_level(manifest):
     st.warning(IMAGE_LEVEL_WARNING)
 if report:
-    st.caption(report["patients"]["description"] + (f" Channels: {report['channels']}." if "channels" in report else ""))
+    st.caption(
+        report["patients"]["description"]
+        + (f" Channels: {report['channels']}." if "channels" in report else "")
+    )
 
 table = summary.class_table(manifest)
 left, right = st.columns(2)

@@ -26,8 +26,14 @@ n = int(controls[1].number_input("Images per source", 10, 5000, 200, step=50, ke
 method = controls[2].selectbox("Method", list(METHODS), format_func=METHODS.get, key="embeddings_method")
 features = controls[3].selectbox("Features", ["domain", "inception"], key="embeddings_features")
 colour = controls[4].selectbox("Colour by", ["source", "label"], key="embeddings_colour")
-params = {"run_id": run_id, "n": n, "features": features, "method": method, "seed": 0,
-          "checkpoint": runs.checkpoint_key(run_id)}  # a resumed run's new checkpoint needs a new map
+params = {
+    "run_id": run_id,
+    "n": n,
+    "features": features,
+    "method": method,
+    "seed": 0,
+    "checkpoint": runs.checkpoint_key(run_id),
+}  # a resumed run's new checkpoint needs a new map
 job = tasks.latest("embed", **params)  # computed by a background job, only when asked; a reload finds it
 if st.button("Compute the map", type="primary", key="embeddings_go", disabled=tasks.active(job)):
     tasks.start("embed", params, f"{METHODS[method]} of {run_id} ({n} images per source, {features})")
@@ -43,15 +49,23 @@ except OSError as exc:
     st.error(f"The stored map of run {run_id!r} is unreadable ({exc}); compute it again.")
     st.stop()
 counts = result.points["source"].value_counts()
-st.caption(f"{result.method} of {counts.get('real', 0)} real and {counts.get('synthetic', 0)} synthetic images on features: "
-           f"{result.extractor}{' · from cache' if result.cached else ''}")
-event = st.plotly_chart(embedding_scatter(result, colour), on_select="rerun", selection_mode=("points", "lasso"),
-                        key="embeddings_chart")
+st.caption(
+    f"{result.method} of {counts.get('real', 0)} real and {counts.get('synthetic', 0)} synthetic images on features: "
+    f"{result.extractor}{' · from cache' if result.cached else ''}"
+)
+event = st.plotly_chart(
+    embedding_scatter(result, colour),
+    on_select="rerun",
+    selection_mode=("points", "lasso"),
+    key="embeddings_chart",
+)
 rows = [int(p["customdata"][0]) for p in (event.selection.points if event else [])][:24]
 if rows:
     st.markdown(f"**Selected images** ({len(rows)} shown)")
     for column, row in zip(st.columns(min(len(rows), 8)) * 3, rows, strict=False):
         point = result.points.iloc[row]
-        column.image(to_pil(result.images[row]), caption=f"{point['source']} · {point['label']} · #{point['index']}")
+        column.image(
+            to_pil(result.images[row]), caption=f"{point['source']} · {point['label']} · #{point['index']}"
+        )
 else:
     st.caption("Click a point or draw a lasso to see the images.")

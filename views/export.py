@@ -36,8 +36,11 @@ seed = int(col_seed.number_input("Seed", min_value=0, max_value=2**31 - 1, value
 job = tasks.latest("export", run_id=run_id)  # exports run as background jobs; a reload finds them
 if run_id and st.button("Export", type="primary", key="export_go", disabled=tasks.active(job)):
     target = default_export_path(run_id, n, per_class, fmt, seed)
-    tasks.start("export", {"run_id": run_id, "n": n, "per_class": per_class, "fmt": fmt, "seed": seed,
-                           "out": str(target)}, f"export {n}{' per class' if per_class else ''} {fmt} of {run_id}")
+    tasks.start(
+        "export",
+        {"run_id": run_id, "n": n, "per_class": per_class, "fmt": fmt, "seed": seed, "out": str(target)},
+        f"export {n}{' per class' if per_class else ''} {fmt} of {run_id}",
+    )
     job = tasks.latest("export", run_id=run_id)
 job = job_status(job, "export", "Export")
 if job is not None and job.status == "done":

@@ -18,8 +18,9 @@ def _generator(run_id: str, home: str, checkpoint: str):
 
 
 @st.cache_data(show_spinner="Sampling and searching nearest training images...", max_entries=32)
-def _gallery(run_id: str, home: str, checkpoint: str, dataset_id: str, label: str | None, n: int,
-             seed: int) -> ClassGallery:
+def _gallery(
+    run_id: str, home: str, checkpoint: str, dataset_id: str, label: str | None, n: int, seed: int
+) -> ClassGallery:
     return class_gallery(_generator(run_id, home, checkpoint), get_dataset(dataset_id), label, n, seed)
 
 
@@ -42,15 +43,23 @@ def _show(gallery: ClassGallery, key: str) -> None:
     _row(gallery.real, f"{key}_real", [f"real {i + 1}" for i in range(len(gallery.real))])
     st.markdown("**Synthetic**")
     flags = gallery.copy_flags
-    _row(gallery.synthetic, f"{key}_syn",
-         [f"synthetic {i + 1}" + (" ⚠ possible copy" if flag else "") for i, flag in enumerate(flags)])
+    _row(
+        gallery.synthetic,
+        f"{key}_syn",
+        [f"synthetic {i + 1}" + (" ⚠ possible copy" if flag else "") for i, flag in enumerate(flags)],
+    )
     st.markdown("**Nearest real training image** of each synthetic image (RMS grey-level distance, 0-255)")
-    _row(gallery.nearest, f"{key}_nn", [f"row {row}, d = {d:.1f}" for row, d in
-                                        zip(gallery.nearest_rows, gallery.distances, strict=True)])
+    _row(
+        gallery.nearest,
+        f"{key}_nn",
+        [f"row {row}, d = {d:.1f}" for row, d in zip(gallery.nearest_rows, gallery.distances, strict=True)],
+    )
     held = gallery.held_out_distances
-    st.caption(f"Yardstick: held-out real images lie {np.median(held):.1f} (median, n = {len(held)}) from their "
-               f"nearest training image; synthetic images closer than {gallery.copy_threshold:.1f} (1st "
-               f"percentile) or exact copies are flagged: {int(flags.sum())} of {len(flags)}.")
+    st.caption(
+        f"Yardstick: held-out real images lie {np.median(held):.1f} (median, n = {len(held)}) from their "
+        f"nearest training image; synthetic images closer than {gallery.copy_threshold:.1f} (1st "
+        f"percentile) or exact copies are flagged: {int(flags.sum())} of {len(flags)}."
+    )
 
 
 st.title("Gallery")
@@ -69,8 +78,10 @@ try:
 except (FileNotFoundError, ValueError, DatasetNotFound) as exc:
     st.error(f"Cannot show run {run_id!r}: {exc}")
     st.stop()
-st.caption(f"Run {run_id}: {generator.arch}, {generator.resolution} px, step {generator.step}, "
-           f"trained on {dataset.name}. Same seed, same images.")
+st.caption(
+    f"Run {run_id}: {generator.arch}, {generator.resolution} px, step {generator.step}, "
+    f"trained on {dataset.name}. Same seed, same images."
+)
 classes = generator.class_names or [None]
 for label in classes:
     if label is not None:

@@ -15,11 +15,13 @@ from medgan.turing.blinding import png_data_uri
 
 PREFETCH = 2  # images encoded ahead of the rater
 
-st.markdown("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
-            " [data-testid='stSidebarNav'] {display: none !important;}"
-            " img.rate-image {image-rendering: pixelated; width: 448px; max-width: 100%; height: auto;"
-            " object-fit: contain !important;}</style>",
-            unsafe_allow_html=True)
+st.markdown(
+    "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+    " [data-testid='stSidebarNav'] {display: none !important;}"
+    " img.rate-image {image-rendering: pixelated; width: 448px; max-width: 100%; height: auto;"
+    " object-fit: contain !important;}</style>",
+    unsafe_allow_html=True,
+)
 
 token = st.query_params.get("rater", "")
 try:
@@ -29,9 +31,11 @@ except AccessRefused as refused:
     st.stop()
 
 st.title("Real or synthetic?")
-st.caption(f"Rater: {rater.name}. For each image, say whether you think it is a real scan or made by a "
-           "computer, and how sure you are. Your answers are saved as you go; you can close this page "
-           "and come back to the same link later.")
+st.caption(
+    f"Rater: {rater.name}. For each image, say whether you think it is a real scan or made by a "
+    "computer, and how sure you are. Your answers are saved as you go; you can close this page "
+    "and come back to the same link later."
+)
 
 
 def _save() -> None:
@@ -52,7 +56,9 @@ def _save() -> None:
 
 def _image(image_id: str) -> bytes:
     """The image's PNG from the prefetch cache (encoded now if it is not there)."""
-    return st.session_state.setdefault("rate_prefetch", {}).pop(image_id, None) or session.serve_image(token, image_id)
+    return st.session_state.setdefault("rate_prefetch", {}).pop(image_id, None) or session.serve_image(
+        token, image_id
+    )
 
 
 def _prefetch(upcoming: list[str]) -> None:
@@ -77,19 +83,34 @@ def rating() -> None:
     except AccessRefused as refused:
         st.error(str(refused), icon=":material/block:")
         return
-    st.progress(progress.done / max(progress.total, 1), text=f"{progress.done} of {progress.total} images rated")
+    st.progress(
+        progress.done / max(progress.total, 1), text=f"{progress.done} of {progress.total} images rated"
+    )
     if not remaining:
         st.success("All images are rated. Thank you for taking part!", icon=":material/check_circle:")
         return
     st.session_state["rate_current"] = remaining[0]
     left, right = st.columns([3, 2])
     png = _image(remaining[0])
-    left.markdown(f'<img class="rate-image" alt="image to rate" src="{png_data_uri(png)}">', unsafe_allow_html=True)
+    left.markdown(
+        f'<img class="rate-image" alt="image to rate" src="{png_data_uri(png)}">', unsafe_allow_html=True
+    )
     with right.form("rate_form"):
-        st.radio("This image is", ["real", "synthetic"], index=None, horizontal=True, format_func=str.capitalize,
-                 key="rate_answer")
-        st.radio("How sure are you? (1 = guessing, 5 = certain)", [1, 2, 3, 4, 5], index=None, horizontal=True,
-                 key="rate_confidence")
+        st.radio(
+            "This image is",
+            ["real", "synthetic"],
+            index=None,
+            horizontal=True,
+            format_func=str.capitalize,
+            key="rate_answer",
+        )
+        st.radio(
+            "How sure are you? (1 = guessing, 5 = certain)",
+            [1, 2, 3, 4, 5],
+            index=None,
+            horizontal=True,
+            key="rate_confidence",
+        )
         st.text_area("Comment (optional)", max_chars=2000, key="rate_comment")
         st.form_submit_button("Save and show next", type="primary", on_click=_save)
     if st.session_state.pop("rate_missing", False):

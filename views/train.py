@@ -29,7 +29,9 @@ if not gpu:
 
 dataset = dataset_picker("train_dataset")
 left, right = st.columns(2)
-arch = left.selectbox("Architecture", architectures(), index=architectures().index(DEFAULT_ARCH), key="train_arch")
+arch = left.selectbox(
+    "Architecture", architectures(), index=architectures().index(DEFAULT_ARCH), key="train_arch"
+)
 defaults = preset_overrides(arch, gpu)
 resolution = right.selectbox("Resolution (px)", [32, 64, 128, 256], index=1, key="train_resolution")
 modes = [Conditioning.NONE.value] + (
@@ -54,12 +56,27 @@ augment = right.selectbox(
 )
 batch_size = left.number_input("Batch size", 4, 512, defaults["batch_size"], key=f"train_batch_{arch}")
 steps = right.number_input("Steps", 10, 1_000_000, defaults["steps"], step=100, key=f"train_steps_{arch}")
-track_every = left.number_input("Track FID every (steps, 0 = off)", 0, 100_000, TRACK_EVERY, step=50,
-                                key="train_track_every", help="256 samples from fixed noise against held-out images")
-track_features = right.selectbox("Tracked FID features", ["domain", "inception"], key="train_track_features",
-                                 help="domain: small CNN trained on this dataset; inception: FID Inception-v3 (slower)")
+track_every = left.number_input(
+    "Track FID every (steps, 0 = off)",
+    0,
+    100_000,
+    TRACK_EVERY,
+    step=50,
+    key="train_track_every",
+    help="256 samples from fixed noise against held-out images",
+)
+track_features = right.selectbox(
+    "Tracked FID features",
+    ["domain", "inception"],
+    key="train_track_features",
+    help="domain: small CNN trained on this dataset; inception: FID Inception-v3 (slower)",
+)
 ema = st.checkbox("Keep an EMA copy of the generator (samples from it)", value=True, key="train_ema")
-amp = st.checkbox("Mixed precision (bf16 autocast on GPUs and AMX CPUs; off: fp32)", value=True, key="train_amp")
+amp = st.checkbox(
+    "Mixed precision (bf16 autocast on GPUs and on CPUs with AMX or AVX512-BF16; off: fp32)",
+    value=True,
+    key="train_amp",
+)
 start = st.button("Start training", type="primary", key="train_start")
 
 
@@ -123,9 +140,22 @@ def run_actions(run_id: str, status: str) -> None:
 @st.fragment(run_every=10.0)
 def runs_table() -> None:
     """Every run's status and step, re-read every 10 s: the only view that reads every run's files."""
-    st.dataframe([{"run": r.id, "dataset": r.dataset, "architecture": r.arch, "px": r.resolution, "status": r.status,
-                   "step": f"{r.step}/{r.total_steps}", "created": r.created} for r in list_runs()],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        [
+            {
+                "run": r.id,
+                "dataset": r.dataset,
+                "architecture": r.arch,
+                "px": r.resolution,
+                "status": r.status,
+                "step": f"{r.step}/{r.total_steps}",
+                "created": r.created,
+            }
+            for r in list_runs()
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 
 @st.fragment(run_every=2.0)

@@ -10,7 +10,17 @@ from medgan.classify.stats import delong_paired, mcnemar_exact
 from medgan.data.store import ImageSet
 
 BASELINE = "real"
-NEGATIVE_NAMES = {"normal", "benign", "healthy", "negative", "no", "no_tumor", "no-tumor", "no tumor", "control"}
+NEGATIVE_NAMES = {
+    "normal",
+    "benign",
+    "healthy",
+    "negative",
+    "no",
+    "no_tumor",
+    "no-tumor",
+    "no tumor",
+    "control",
+}
 
 
 def positive_class(class_names: list[str], requested: str | None) -> str | None:
@@ -35,17 +45,42 @@ def pooled_predictions(trainings: list[dict], size: str, arm: str) -> tuple[np.n
     return rows[order], prob[order]
 
 
-def _metric_rows(size: str, arm: str, y: np.ndarray, prob: np.ndarray, groups: np.ndarray,
-                 class_names: list[str], config: CompareConfig) -> list[dict]:
+def _metric_rows(
+    size: str,
+    arm: str,
+    y: np.ndarray,
+    prob: np.ndarray,
+    groups: np.ndarray,
+    class_names: list[str],
+    config: CompareConfig,
+) -> list[dict]:
     point = point_metrics(y, prob, class_names)
     ci = bootstrap_intervals(y, prob, class_names, groups, config.n_bootstrap, config.seed)
-    return [{"size": size, "arm": arm, "scope": scope, "metric": metric, "value": value,
-             "ci_low": ci[(scope, metric)][0], "ci_high": ci[(scope, metric)][1], "n_test": len(y),
-             "n_patients": len(np.unique(groups))} for (scope, metric), value in point.items()]
+    return [
+        {
+            "size": size,
+            "arm": arm,
+            "scope": scope,
+            "metric": metric,
+            "value": value,
+            "ci_low": ci[(scope, metric)][0],
+            "ci_high": ci[(scope, metric)][1],
+            "n_test": len(y),
+            "n_patients": len(np.unique(groups)),
+        }
+        for (scope, metric), value in point.items()
+    ]
 
 
-def _paired_rows(size: str, arm: str, baseline: str, y: np.ndarray, prob: np.ndarray, base_prob: np.ndarray,
-                 class_names: list[str]) -> list[dict]:
+def _paired_rows(
+    size: str,
+    arm: str,
+    baseline: str,
+    y: np.ndarray,
+    prob: np.ndarray,
+    base_prob: np.ndarray,
+    class_names: list[str],
+) -> list[dict]:
     """McNemar on correctness, DeLong on AUC (macro for two classes, else per class), arm vs baseline."""
     rows = [{"scope": MACRO, **mcnemar_exact(base_prob.argmax(1) == y, prob.argmax(1) == y)}]
     classes = [0] if len(class_names) == 2 else range(len(class_names))
@@ -73,6 +108,12 @@ def analyse(trainings: list[dict], data: ImageSet, config: CompareConfig) -> dic
             confusions.setdefault(size, {})[arm] = confusion(y, prob.argmax(1), len(class_names)).tolist()
             if arm != baseline:
                 paired += _paired_rows(size, arm, baseline, y, prob, base_prob, class_names)
-    return {"class_names": class_names, "positive_class": positive_class(class_names, config.positive_class),
-            "baseline": baseline, "sizes": sizes, "metrics": metrics,
-            "confusion": confusions, "paired_tests": paired}
+    return {
+        "class_names": class_names,
+        "positive_class": positive_class(class_names, config.positive_class),
+        "baseline": baseline,
+        "sizes": sizes,
+        "metrics": metrics,
+        "confusion": confusions,
+        "paired_tests": paired,
+    }

@@ -34,7 +34,12 @@ ARMS: dict[str, Arm] = {
         Arm("real", False, False, "real images only"),
         Arm("real+classic", True, False, "real images plus N augmented copies per class"),
         Arm("real+synthetic", False, True, "real images plus N synthetic images per class"),
-        Arm("real+classic+synthetic", True, True, "real images plus N augmented copies and N synthetic images per class"),
+        Arm(
+            "real+classic+synthetic",
+            True,
+            True,
+            "real images plus N augmented copies and N synthetic images per class",
+        ),
     )
 }
 
@@ -49,23 +54,37 @@ class TrainingSet:
     rows: np.ndarray  # (M,) dataset row of a real image or of an augmented copy's original; -1 if synthetic
 
 
-def classic_copies(train_rows: np.ndarray, images: np.ndarray, label_ids: np.ndarray, per_class: int, seed: int,
-                   config: AugmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def classic_copies(
+    train_rows: np.ndarray,
+    images: np.ndarray,
+    label_ids: np.ndarray,
+    per_class: int,
+    seed: int,
+    config: AugmentConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``per_class`` augmented copies per class of real training images: (images, label ids, source rows).
 
     Originals are drawn from ``train_rows`` only (without replacement while there are enough), seeded.
     """
     rng = np.random.default_rng(seed)
     classes = np.unique(label_ids[train_rows])
-    sources = np.concatenate([
-        rng.choice(pool, per_class, replace=per_class > len(pool))
-        for pool in (train_rows[label_ids[train_rows] == c] for c in classes)])
+    sources = np.concatenate(
+        [
+            rng.choice(pool, per_class, replace=per_class > len(pool))
+            for pool in (train_rows[label_ids[train_rows] == c] for c in classes)
+        ]
+    )
     copies = augment_batch(np.asarray(images[sources]), seed=int(rng.integers(2**31)), config=config).numpy()
     return copies, label_ids[sources], sources
 
 
-def training_set(arm: Arm, train_rows: np.ndarray, images: np.ndarray, label_ids: np.ndarray,
-                 extra: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> TrainingSet:
+def training_set(
+    arm: Arm,
+    train_rows: np.ndarray,
+    images: np.ndarray,
+    label_ids: np.ndarray,
+    extra: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> TrainingSet:
     """Real training rows plus the arm's extra images.
 
     ``extra`` maps "classic" / "synthetic" to (images, label ids, source rows); an arm takes the kinds it

@@ -34,7 +34,9 @@ class CompareConfig:
     n_bootstrap: int = 1000
     seed: int = 0
     weights_path: str | None = None
-    positive_class: str | None = None  # two classes: whose sensitivity is reported (default: the non-normal one)
+    positive_class: str | None = (
+        None  # two classes: whose sensitivity is reported (default: the non-normal one)
+    )
     arms: tuple[str, ...] = tuple(ARMS)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -56,8 +58,10 @@ class CompareConfig:
         if self.uses_synthetic and not self.runs:
             problems.append("the synthetic arms need a run (--run)")
         if self.synthetic_per_class == 0 and any(a != "real" for a in self.arms):
-            problems.append("synthetic_per_class must be > 0: it sets how many augmented and synthetic images "
-                            "per class the arms add")
+            problems.append(
+                "synthetic_per_class must be > 0: it sets how many augmented and synthetic images "
+                "per class the arms add"
+            )
         if problems:
             raise ValueError("invalid comparison config: " + "; ".join(problems))
 
@@ -94,4 +98,6 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     try:
         return tuple(0 if part.strip() == "all" else int(part) for part in text.split(",") if part.strip())
     except ValueError as exc:
-        raise ValueError(f"training-set sizes: expected comma-separated integers or 'all', got {text!r}") from exc
+        raise ValueError(
+            f"training-set sizes: expected comma-separated integers or 'all', got {text!r}"
+        ) from exc

@@ -25,8 +25,14 @@ class Fold:
     test: np.ndarray
 
 
-def make_folds(labels: np.ndarray, patients: np.ndarray, n_folds: int, val_fraction: float, seed: int,
-               test_pool: np.ndarray | None = None) -> list[Fold]:
+def make_folds(
+    labels: np.ndarray,
+    patients: np.ndarray,
+    n_folds: int,
+    val_fraction: float,
+    seed: int,
+    test_pool: np.ndarray | None = None,
+) -> list[Fold]:
     """``n_folds`` folds; each test part is used once, validation comes from the remaining patients.
 
     ``test_pool`` (a boolean mask) limits test parts to those rows, e.g. images a generator never saw; a
@@ -52,8 +58,9 @@ def make_folds(labels: np.ndarray, patients: np.ndarray, n_folds: int, val_fract
     return folds
 
 
-def subsample_patients(rows: np.ndarray, labels: np.ndarray, patients: np.ndarray, n_images: int,
-                       seed: int) -> np.ndarray:
+def subsample_patients(
+    rows: np.ndarray, labels: np.ndarray, patients: np.ndarray, n_images: int, seed: int
+) -> np.ndarray:
     """About ``n_images`` of ``rows``, taken as whole patients, keeping the class mix (sizes sweep).
 
     Patients are shuffled with ``seed`` and added per class until that class's share is reached.

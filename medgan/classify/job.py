@@ -21,8 +21,12 @@ def run_compare_job(ctx: JobContext) -> dict:
     except TrainingCancelled as exc:
         raise JobCancelled(f"comparison {ctx.id} was cancelled") from exc
     path = save_result(result, ctx.folder)
-    return {"folder": str(ctx.folder), "result_file": str(path), "table_markdown": markdown_table(result),
-            "wall_seconds": result["wall_seconds"]}
+    return {
+        "folder": str(ctx.folder),
+        "result_file": str(path),
+        "table_markdown": markdown_table(result),
+        "wall_seconds": result["wall_seconds"],
+    }
 
 
 def start_comparison(config: CompareConfig) -> str:

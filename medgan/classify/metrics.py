@@ -16,7 +16,9 @@ MACRO = "macro"
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """(K, K) counts: rows are true classes, columns predicted classes."""
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -41,7 +43,9 @@ def _auc_per_class(y_true: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return np.array([auc_one_vs_rest(y_true == c, prob[:, c]) for c in range(prob.shape[1])])
 
 
-def point_metrics(y_true: np.ndarray, prob: np.ndarray, class_names: list[str]) -> dict[tuple[str, str], float]:
+def point_metrics(
+    y_true: np.ndarray, prob: np.ndarray, class_names: list[str]
+) -> dict[tuple[str, str], float]:
     """``{(scope, metric): value}`` for scope = each class name and "macro"; accuracy is overall.
 
     Per class (one-vs-rest): sensitivity = recall, specificity = TN / (TN + FP), F1, AUC of that class's
@@ -55,9 +59,12 @@ def point_metrics(y_true: np.ndarray, prob: np.ndarray, class_names: list[str]) 
     tp = np.diag(cm).astype(float)
     fn, fp = cm.sum(1) - tp, cm.sum(0) - tp
     tn = cm.sum() - tp - fn - fp
-    values = {"sensitivity": _ratio(tp, tp + fn), "specificity": _ratio(tn, tn + fp),
-              "f1": _ratio(2 * tp, 2 * tp + fp + fn),
-              "auc": _auc_per_class(y_true, prob)}
+    values = {
+        "sensitivity": _ratio(tp, tp + fn),
+        "specificity": _ratio(tn, tn + fp),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "auc": _auc_per_class(y_true, prob),
+    }
     out: dict[tuple[str, str], float] = {(MACRO, "accuracy"): float(tp.sum() / max(cm.sum(), 1))}
     for metric, per_class in values.items():
         for name, value in zip(class_names, per_class, strict=True):
@@ -84,8 +91,15 @@ def _strata(y_true: np.ndarray, groups: np.ndarray) -> list[list[np.ndarray]]:
     return [[by_patient[g] for g in np.flatnonzero(patient_label == c)] for c in np.unique(patient_label)]
 
 
-def bootstrap_intervals(y_true: np.ndarray, prob: np.ndarray, class_names: list[str], groups: np.ndarray | None = None,
-                        n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict[tuple[str, str], tuple]:
+def bootstrap_intervals(
+    y_true: np.ndarray,
+    prob: np.ndarray,
+    class_names: list[str],
+    groups: np.ndarray | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[tuple[str, str], tuple]:
     """Percentile bootstrap interval of every :func:`point_metrics` value.
 
     Resamples patients (``groups``; each row its own patient when None) with replacement, stratified by
@@ -101,5 +115,7 @@ def bootstrap_intervals(y_true: np.ndarray, prob: np.ndarray, class_names: list[
         for key, value in point_metrics(y_true[rows], prob[rows], class_names).items():
             replicates.setdefault(key, []).append(value)
     tail = (1 - level) / 2 * 100
-    return {key: tuple(float(v) for v in np.nanpercentile(vals, [tail, 100 - tail])) for key, vals in
-            replicates.items()}
+    return {
+        key: tuple(float(v) for v in np.nanpercentile(vals, [tail, 100 - tail]))
+        for key, vals in replicates.items()
+    }

@@ -20,13 +20,18 @@ def small_cnn(in_chans: int, num_classes: int, width: int = 16) -> nn.Module:
     """Four conv-BN-ReLU-maxpool blocks, global average pooling, dropout, linear (about 0.1 M weights)."""
 
     def block(c_in: int, c_out: int) -> nn.Sequential:
-        return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                             nn.ReLU(inplace=True), nn.MaxPool2d(2))
+        return nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+        )
 
     widths = [in_chans, width, 2 * width, 4 * width, 8 * width]
     blocks = [block(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)]
-    return nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
-                         nn.Linear(widths[-1], num_classes))
+    return nn.Sequential(
+        *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(widths[-1], num_classes)
+    )
 
 
 CUSTOM_MODELS: dict[str, Callable[[int, int], nn.Module]] = {"small-cnn": small_cnn}
@@ -35,10 +40,14 @@ CUSTOM_MODELS: dict[str, Callable[[int, int], nn.Module]] = {"small-cnn": small_
 def check_model_name(name: str) -> None:
     """Raise ValueError for a name that is neither a custom model nor a timm architecture."""
     if name not in CUSTOM_MODELS and not timm.is_model(name):
-        raise ValueError(f"unknown classifier {name!r}; try one of {list(SUGGESTED_MODELS)} or a timm model name")
+        raise ValueError(
+            f"unknown classifier {name!r}; try one of {list(SUGGESTED_MODELS)} or a timm model name"
+        )
 
 
-def create_classifier(name: str, in_chans: int, num_classes: int, weights_path: str | Path | None = None) -> nn.Module:
+def create_classifier(
+    name: str, in_chans: int, num_classes: int, weights_path: str | Path | None = None
+) -> nn.Module:
     """A fresh classifier; with ``weights_path``, every weight whose name and shape match is loaded from it."""
     check_model_name(name)
     if name in CUSTOM_MODELS:

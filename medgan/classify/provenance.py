@@ -39,11 +39,32 @@ def package_versions() -> dict[str, str]:
 
 def rerun_command(config: dict) -> str:
     """The ``python -m medgan compare`` line that repeats a comparison with the same settings."""
-    args = ["python", "-m", "medgan", "compare", "--dataset", config["dataset"], "--run", ",".join(config["runs"]),
-            "--model", config["model"], "--folds", str(config["folds"]),
-            "--synthetic-per-class", str(config["synthetic_per_class"]), "--epochs", str(config["epochs"]),
-            "--patience", str(config["patience"]), "--resolution", str(config["resolution"]),
-            "--seed", str(config["seed"]), "--arms", ",".join(config["arms"])]
+    args = [
+        "python",
+        "-m",
+        "medgan",
+        "compare",
+        "--dataset",
+        config["dataset"],
+        "--run",
+        ",".join(config["runs"]),
+        "--model",
+        config["model"],
+        "--folds",
+        str(config["folds"]),
+        "--synthetic-per-class",
+        str(config["synthetic_per_class"]),
+        "--epochs",
+        str(config["epochs"]),
+        "--patience",
+        str(config["patience"]),
+        "--resolution",
+        str(config["resolution"]),
+        "--seed",
+        str(config["seed"]),
+        "--arms",
+        ",".join(config["arms"]),
+    ]
     if config["sizes"]:
         args += ["--sizes", ",".join(str(s) if s else "all" for s in config["sizes"])]
     if config["positive_class"]:
@@ -57,17 +78,33 @@ def provenance(exp, started: float) -> dict:
     """Dataset, generator and software facts of an :class:`~medgan.classify.experiment.Experiment`."""
     info = exp.data
     return {
-        "dataset": {"name": exp.info.name, "id": exp.info.id, "n_images": len(info), "n_patients": len(set(info.patients)),
-                    "split_level": level_word(load_manifest(exp.info)), "split_warning": split_warning(exp.info),
-                    "channels": int(exp.images.shape[1]), "class_counts": {c: int((info.labels == c).sum())
-                                                                           for c in info.class_names}},
-        "generators": [{"run_id": g.run_id, "arch": getattr(g, "arch", ""), "step": getattr(g, "step", None),
-                        "dataset": g.dataset, "split": g.config.get("split"),
-                        "checkpoint_sha256": g.checkpoint_sha256} for g in exp.generators],
+        "dataset": {
+            "name": exp.info.name,
+            "id": exp.info.id,
+            "n_images": len(info),
+            "n_patients": len(set(info.patients)),
+            "split_level": level_word(load_manifest(exp.info)),
+            "split_warning": split_warning(exp.info),
+            "channels": int(exp.images.shape[1]),
+            "class_counts": {c: int((info.labels == c).sum()) for c in info.class_names},
+        },
+        "generators": [
+            {
+                "run_id": g.run_id,
+                "arch": getattr(g, "arch", ""),
+                "step": getattr(g, "step", None),
+                "dataset": g.dataset,
+                "split": g.config.get("split"),
+                "checkpoint_sha256": g.checkpoint_sha256,
+            }
+            for g in exp.generators
+        ],
         "synthetic": exp.synthetic.sources if exp.synthetic is not None else [],
         "n_seen_by_generator": exp.n_seen_by_generator,
-        "folds": [{"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}
-                  for f in exp.folds],
+        "folds": [
+            {"fold": f.index, "n_train": len(f.train), "n_val": len(f.val), "n_test": len(f.test)}
+            for f in exp.folds
+        ],
         "weights_sha256": file_digest(exp.config.weights_path) if exp.config.weights_path else None,
         "versions": package_versions(),
         "device": _device_name(),

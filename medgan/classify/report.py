@@ -18,8 +18,13 @@ from medgan import workspace
 from medgan.classify.arms import ARMS
 from medgan.classify.metrics import MACRO
 
-TABLE_METRICS = {"accuracy": "Accuracy", "sensitivity": "Sensitivity", "specificity": "Specificity",
-                 "f1": "F1", "auc": "AUC"}
+TABLE_METRICS = {
+    "accuracy": "Accuracy",
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "f1": "F1",
+    "auc": "AUC",
+}
 RESULT_FILE, CSV_FILE, TABLE_FILE = "comparison.json", "metrics.csv", "table.md"
 
 
@@ -59,8 +64,11 @@ def _p_value(result: dict, size: str, arm: str, test: str) -> str:
     """The macro-scope p-value of ``test`` for ``arm`` against the baseline ("ref." for the baseline)."""
     if arm == result["baseline"]:
         return "ref."
-    hits = [t["p_value"] for t in result["paired_tests"]
-            if t["size"] == size and t["arm_b"] == arm and t["test"] == test and t["scope"] == MACRO]
+    hits = [
+        t["p_value"]
+        for t in result["paired_tests"]
+        if t["size"] == size and t["arm_b"] == arm and t["test"] == test and t["scope"] == MACRO
+    ]
     return f"{hits[0]:.3g}" if hits else "n/a"
 
 
@@ -73,32 +81,46 @@ def table_frame(result: dict, size: str) -> pd.DataFrame:
     macro = frame[frame["scope"] == MACRO]
     if not positive:
         return macro
-    per_class = frame[(frame["scope"] == positive) & frame["metric"].isin(["sensitivity", "specificity", "f1"])]
+    per_class = frame[
+        (frame["scope"] == positive) & frame["metric"].isin(["sensitivity", "specificity", "f1"])
+    ]
     return pd.concat([macro[~macro["metric"].isin(per_class["metric"])], per_class])
 
 
 def _caption(result: dict, size: str, frame: pd.DataFrame) -> str:
     cfg, positive = result["config"], result.get("positive_class")
-    scope = (f"Sensitivity, specificity and F1 for '{positive}' as the positive class" if positive else
-             f"Macro averages over {len(result['class_names'])} classes")
+    scope = (
+        f"Sensitivity, specificity and F1 for '{positive}' as the positive class"
+        if positive
+        else f"Macro averages over {len(result['class_names'])} classes"
+    )
     source = f" (synthetic from run(s) {', '.join(cfg['runs'])})" if result["generators"] else ""
     level = result["dataset"].get("split_level", "patient-level")
-    units = ("each its own patient" if level == "image-level" else
-             f"{int(frame['n_patients'].iloc[0])} patients or duplicate groups")
-    caption = (f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
-               f"{level} cross-validation, training size {size}; pooled out-of-fold test predictions on "
-               f"n = {int(frame['n_test'].iloc[0])} images ({units}). {scope}; "
-               f"95% {level} bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values of paired tests "
-               f"against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} augmented and/or "
-               f"synthetic images per class{source}.")
+    units = (
+        "each its own patient"
+        if level == "image-level"
+        else f"{int(frame['n_patients'].iloc[0])} patients or duplicate groups"
+    )
+    caption = (
+        f"Dataset {result['dataset']['name']}, {cfg['model']} at {cfg['resolution']} px, {cfg['folds']}-fold "
+        f"{level} cross-validation, training size {size}; pooled out-of-fold test predictions on "
+        f"n = {int(frame['n_test'].iloc[0])} images ({units}). {scope}; "
+        f"95% {level} bootstrap intervals ({cfg['n_bootstrap']} replicates); p-values of paired tests "
+        f"against '{result['baseline']}'. The other arms add {cfg['synthetic_per_class']} augmented and/or "
+        f"synthetic images per class{source}."
+    )
     if result["dataset"].get("split_warning"):
         caption = f"WARNING: {result['dataset']['split_warning']} " + caption
     if result.get("n_seen_by_generator"):
-        caption += (f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
-                    "training only, never tested.")
+        caption += (
+            f" The {result['n_seen_by_generator']} images the generator was trained on were used for "
+            "training only, never tested."
+        )
     if result["generators"] and size != "all":
-        caption += (f" Synthetic arms at size {size}: {generator_note(result)}, not on the {size} real images "
-                    "the arm trains on.")
+        caption += (
+            f" Synthetic arms at size {size}: {generator_note(result)}, not on the {size} real images "
+            "the arm trains on."
+        )
     return caption
 
 
@@ -120,16 +142,27 @@ def markdown_size_table(result: dict, metric: str = "f1") -> str:
     """``metric`` (as in :func:`table_frame`) per arm (rows) and training-set size (columns), with 95% CIs."""
     frames = {size: table_frame(result, size) for size in result["sizes"]}
     frames = {size: frame[frame["metric"] == metric].set_index("arm") for size, frame in frames.items()}
-    n_real = {size: round(sum(t["n_train_real"] for t in result["trainings"] if t["size"] == size and
-                                t["arm"] == result["baseline"]) / result["config"]["folds"]) for size in frames}
+    n_real = {
+        size: round(
+            sum(
+                t["n_train_real"]
+                for t in result["trainings"]
+                if t["size"] == size and t["arm"] == result["baseline"]
+            )
+            / result["config"]["folds"]
+        )
+        for size in frames
+    }
     header = ["Arm", *(f"{size} (n = {n_real[size]})" for size in frames)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for arm in result["config"]["arms"]:
         cells = [_cell(frame.loc[arm]) for frame in frames.values()]
         lines.append("| " + " | ".join([arm_label(result, arm, list(frames)), *cells]) + " |")
     label = TABLE_METRICS.get(metric, metric)
-    return ("\n".join(lines) + f"\n\n{label} (95% CI) against training-set size: real training images per fold "
-            "(mean n in the header); the other arms add their augmented and/or synthetic images to these.\n")
+    return (
+        "\n".join(lines) + f"\n\n{label} (95% CI) against training-set size: real training images per fold "
+        "(mean n in the header); the other arms add their augmented and/or synthetic images to these.\n"
+    )
 
 
 def paper_tables(result: dict) -> str:

@@ -15,11 +15,18 @@ from statsmodels.stats.contingency_tables import mcnemar
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> dict:
     """Exact McNemar test on paired correctness; b = only A right, c = only B right."""
     correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
-    table = [[int((correct_a & correct_b).sum()), int((correct_a & ~correct_b).sum())],
-             [int((~correct_a & correct_b).sum()), int((~correct_a & ~correct_b).sum())]]
+    table = [
+        [int((correct_a & correct_b).sum()), int((correct_a & ~correct_b).sum())],
+        [int((~correct_a & correct_b).sum()), int((~correct_a & ~correct_b).sum())],
+    ]
     result = mcnemar(table, exact=True)
-    return {"test": "McNemar exact", "only_a_correct": table[0][1], "only_b_correct": table[1][0],
-            "statistic": float(result.statistic), "p_value": float(result.pvalue)}
+    return {
+        "test": "McNemar exact",
+        "only_a_correct": table[0][1],
+        "only_b_correct": table[1][0],
+        "statistic": float(result.statistic),
+        "p_value": float(result.pvalue),
+    }
 
 
 def _placements(scores: np.ndarray, n_pos: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -51,5 +58,10 @@ def delong_paired(positive: np.ndarray, score_a: np.ndarray, score_b: np.ndarray
         p = float(2 * norm.sf(abs(z)))
     else:  # identical scores (or no spread): equal AUCs cannot be told apart
         z, p = 0.0, 1.0
-    return {"test": "DeLong AUC", "auc_a": float(auc[0]), "auc_b": float(auc[1]), "statistic": float(z),
-            "p_value": float(p)}
+    return {
+        "test": "DeLong AUC",
+        "auc_a": float(auc[0]),
+        "auc_b": float(auc[1]),
+        "statistic": float(z),
+        "p_value": float(p),
+    }

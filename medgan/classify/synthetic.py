@@ -42,8 +42,10 @@ def generator_per_class(generators: list[Generator], class_names: list[str]) -> 
     owner: dict[str, Generator] = {}
     for gen in generators:
         if not gen.class_names:
-            raise ValueError(f"run {gen.run_id} is unconditional: its images have no class; use a "
-                             "class-conditional run or one run per class")
+            raise ValueError(
+                f"run {gen.run_id} is unconditional: its images have no class; use a "
+                "class-conditional run or one run per class"
+            )
         for label in gen.class_names:
             if label in owner:
                 raise ValueError(f"class {label!r} is made by two runs ({owner[label].run_id}, {gen.run_id})")
@@ -54,8 +56,14 @@ def generator_per_class(generators: list[Generator], class_names: list[str]) -> 
     return {c: owner[c] for c in class_names}
 
 
-def draw_synthetic(generators: list[Generator], class_names: list[str], n_per_class: int, resolution: int,
-                   channels: int, seed: int) -> SyntheticSet:
+def draw_synthetic(
+    generators: list[Generator],
+    class_names: list[str],
+    n_per_class: int,
+    resolution: int,
+    channels: int,
+    seed: int,
+) -> SyntheticSet:
     """``n_per_class`` images of every class, resized to ``resolution``; seeded by the one scheme of
     :mod:`medgan.sampling` (the same seed gives the same images as generate, export and the studies)."""
     owner = generator_per_class(generators, class_names)
@@ -63,12 +71,21 @@ def draw_synthetic(generators: list[Generator], class_names: list[str], n_per_cl
     for label in class_names:
         gen = owner[label]
         if gen.channels != channels:
-            raise ValueError(f"run {gen.run_id} makes {gen.channels}-channel images, the dataset has {channels}")
+            raise ValueError(
+                f"run {gen.run_id} makes {gen.channels}-channel images, the dataset has {channels}"
+            )
         batch = gen.sample(n_per_class, label=label, seed=seed)
         images.append(np.stack([square_resize(image, resolution) for image in batch]))
         labels.append(np.full(n_per_class, label))
-        sources.append({"run_id": gen.run_id, "checkpoint_sha256": gen.checkpoint_sha256, "class": label,
-                        "n": n_per_class, "seed": seed})
+        sources.append(
+            {
+                "run_id": gen.run_id,
+                "checkpoint_sha256": gen.checkpoint_sha256,
+                "class": label,
+                "n": n_per_class,
+                "seed": seed,
+            }
+        )
     return SyntheticSet(np.concatenate(images).astype(np.uint8), np.concatenate(labels), sources)
 
 

@@ -47,8 +47,15 @@ def epoch_order(n_images: int, settings: TrainSettings, epoch: int) -> np.ndarra
     return np.concatenate([rng.permutation(n_images) for _ in range(n_permutations)])
 
 
-def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, images: np.ndarray, labels: np.ndarray,
-                 settings: TrainSettings, epoch: int, should_stop: Callable[[], bool]) -> tuple[float, float]:
+def _train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: np.ndarray,
+    labels: np.ndarray,
+    settings: TrainSettings,
+    epoch: int,
+    should_stop: Callable[[], bool],
+) -> tuple[float, float]:
     """One pass over the shuffled training set (cycled to ``min_steps`` batches); returns (mean loss, accuracy)."""
     model.train()
     order = epoch_order(len(images), settings, epoch)
@@ -74,8 +81,10 @@ def predict_proba(model: nn.Module, images: np.ndarray, batch_size: int = 256) -
     """Softmax class probabilities, (N, K) float64."""
     model.eval()
     device = next(model.parameters()).device
-    out = [torch.softmax(model(to_input(np.asarray(images[i : i + batch_size])).to(device)), 1).cpu()
-           for i in range(0, len(images), batch_size)]
+    out = [
+        torch.softmax(model(to_input(np.asarray(images[i : i + batch_size])).to(device)), 1).cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return torch.cat(out).double().numpy()
 
 
@@ -84,10 +93,16 @@ def _loss_and_accuracy(prob: np.ndarray, labels: np.ndarray) -> tuple[float, flo
     return float(-np.log(picked).mean()), float((prob.argmax(1) == labels).mean())
 
 
-def train_classifier(model: nn.Module, train_images: np.ndarray, train_labels: np.ndarray, val_images: np.ndarray,
-                     val_labels: np.ndarray, settings: TrainSettings,
-                     should_stop: Callable[[], bool] = lambda: False,
-                     on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
+def train_classifier(
+    model: nn.Module,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    val_images: np.ndarray,
+    val_labels: np.ndarray,
+    settings: TrainSettings,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Train ``model`` in place and leave it at the epoch with the lowest validation loss.
 
     Trains on the GPU when there is one (the model stays there). Stops after ``patience`` epochs without an
@@ -100,16 +115,25 @@ def train_classifier(model: nn.Module, train_images: np.ndarray, train_labels: n
     curves: list[dict] = []
     best_loss, best_state, since_best = float("inf"), copy.deepcopy(model.state_dict()), 0
     for epoch in range(1, settings.epochs + 1):
-        train_loss, train_acc = _train_epoch(model, optimizer, train_images, train_labels, settings, epoch,
-                                             should_stop)
+        train_loss, train_acc = _train_epoch(
+            model, optimizer, train_images, train_labels, settings, epoch, should_stop
+        )
         val_loss, val_acc = _loss_and_accuracy(predict_proba(model, val_images), val_labels)
         improved = val_loss < best_loss - settings.min_delta
         if improved:
             best_loss, best_state, since_best = val_loss, copy.deepcopy(model.state_dict()), 0
         else:
             since_best += 1
-        curves.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                       "val_loss": val_loss, "val_accuracy": val_acc, "improved": improved})
+        curves.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "val_loss": val_loss,
+                "val_accuracy": val_acc,
+                "improved": improved,
+            }
+        )
         if on_epoch is not None:
             on_epoch(curves[-1])
         if since_best >= settings.patience:

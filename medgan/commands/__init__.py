@@ -9,9 +9,13 @@ from medgan.runs import CHECKPOINTS, generator_ref
 
 def add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
     """``--checkpoint best|latest`` beside ``--run``: which of the run's checkpoints generates."""
-    parser.add_argument("--checkpoint", choices=CHECKPOINTS, default=CHECKPOINTS[0],
-                        help="best: lowest FID tracked while training (default; latest when the run has none); "
-                             "latest: the last saved step")
+    parser.add_argument(
+        "--checkpoint",
+        choices=CHECKPOINTS,
+        default=CHECKPOINTS[0],
+        help="best: lowest FID tracked while training (default; latest when the run has none); "
+        "latest: the last saved step",
+    )
 
 
 def run_ref(run_id: str, args: argparse.Namespace) -> str:

@@ -37,28 +37,60 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``compare`` sub-command."""
     defaults = CompareConfig(dataset="-")
     parser = subparsers.add_parser(
-        "compare", help="does adding synthetic images help a classifier? (4 arms, patient-level folds)",
+        "compare",
+        help="does adding synthetic images help a classifier? (4 arms, patient-level folds)",
         description="Train a classifier on the same patient-level folds with real images only, + classic "
-                    "augmentation, + synthetic images, + both; report accuracy, sensitivity, specificity, F1 "
-                    "and AUC with 95%% bootstrap intervals and paired tests (McNemar, DeLong).")
-    parser.add_argument("--dataset", default=None, help="dataset name or id (default: the first run's dataset)")
-    parser.add_argument("--run", type=_name_list, default=defaults.runs,
-                        help="class-conditional run id, 'demo', or comma-separated runs, one per class")
+        "augmentation, + synthetic images, + both; report accuracy, sensitivity, specificity, F1 "
+        "and AUC with 95%% bootstrap intervals and paired tests (McNemar, DeLong).",
+    )
+    parser.add_argument(
+        "--dataset", default=None, help="dataset name or id (default: the first run's dataset)"
+    )
+    parser.add_argument(
+        "--run",
+        type=_name_list,
+        default=defaults.runs,
+        help="class-conditional run id, 'demo', or comma-separated runs, one per class",
+    )
     add_checkpoint_option(parser)
-    parser.add_argument("--model", default=defaults.model,
-                        help=f"small-cnn, resnet10t, resnet18, efficientnet_b0 or any timm name (default {defaults.model})")
-    parser.add_argument("--weights", default=None, help="local state-dict file to start from (default: from scratch)")
-    parser.add_argument("--folds", type=int, default=defaults.folds, help=f"cross-validation folds (default {defaults.folds})")
-    parser.add_argument("--synthetic-per-class", type=int, default=defaults.synthetic_per_class,
-                        help=f"synthetic images (and augmented copies) added per class (default {defaults.synthetic_per_class})")
-    parser.add_argument("--sizes", type=_size_list, default=(),
-                        help="real training-set sizes for an F1-vs-size sweep, e.g. 100,200,all")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"maximum epochs (default {defaults.epochs})")
-    parser.add_argument("--patience", type=int, default=defaults.patience, help="early-stopping patience in epochs")
-    parser.add_argument("--resolution", type=int, default=defaults.resolution, help="image size in px (default 32)")
+    parser.add_argument(
+        "--model",
+        default=defaults.model,
+        help=f"small-cnn, resnet10t, resnet18, efficientnet_b0 or any timm name (default {defaults.model})",
+    )
+    parser.add_argument(
+        "--weights", default=None, help="local state-dict file to start from (default: from scratch)"
+    )
+    parser.add_argument(
+        "--folds", type=int, default=defaults.folds, help=f"cross-validation folds (default {defaults.folds})"
+    )
+    parser.add_argument(
+        "--synthetic-per-class",
+        type=int,
+        default=defaults.synthetic_per_class,
+        help=f"synthetic images (and augmented copies) added per class (default {defaults.synthetic_per_class})",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_size_list,
+        default=(),
+        help="real training-set sizes for an F1-vs-size sweep, e.g. 100,200,all",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help=f"maximum epochs (default {defaults.epochs})"
+    )
+    parser.add_argument(
+        "--patience", type=int, default=defaults.patience, help="early-stopping patience in epochs"
+    )
+    parser.add_argument(
+        "--resolution", type=int, default=defaults.resolution, help="image size in px (default 32)"
+    )
     parser.add_argument("--arms", type=_name_list, default=tuple(ARMS), help=f"subset of {','.join(ARMS)}")
-    parser.add_argument("--positive-class", default=None,
-                        help="two classes: whose sensitivity the table reports (default: the non-normal class)")
+    parser.add_argument(
+        "--positive-class",
+        default=None,
+        help="two classes: whose sensitivity the table reports (default: the non-normal class)",
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes folds, sampling and training")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result summary")
     return parser
@@ -66,15 +98,30 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> CompareConfig:
     """The experiment config the arguments describe."""
-    return CompareConfig(dataset=args.dataset, runs=tuple(run_ref(r, args) for r in args.run), model=args.model, weights_path=args.weights,
-                         folds=args.folds, synthetic_per_class=args.synthetic_per_class, sizes=args.sizes,
-                         epochs=args.epochs, patience=args.patience, resolution=args.resolution, arms=args.arms,
-                         positive_class=args.positive_class, seed=args.seed)
+    return CompareConfig(
+        dataset=args.dataset,
+        runs=tuple(run_ref(r, args) for r in args.run),
+        model=args.model,
+        weights_path=args.weights,
+        folds=args.folds,
+        synthetic_per_class=args.synthetic_per_class,
+        sizes=args.sizes,
+        epochs=args.epochs,
+        patience=args.patience,
+        resolution=args.resolution,
+        arms=args.arms,
+        positive_class=args.positive_class,
+        seed=args.seed,
+    )
 
 
 def _progress_line(fraction: float, message: str) -> None:
-    print(f"\rcompare: {fraction:6.1%} {message}".ljust(90), end="\n" if fraction >= 1 else "", file=sys.stderr,
-          flush=True)
+    print(
+        f"\rcompare: {fraction:6.1%} {message}".ljust(90),
+        end="\n" if fraction >= 1 else "",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,9 +142,18 @@ def run(args: argparse.Namespace) -> int:
     path = save_result(result, new_result_folder(name))
     table = paper_tables(result)
     if args.json:
-        print(json.dumps({"result_file": str(path), "table_markdown": table, "command": result["command"],
-                          "wall_seconds": round(time.monotonic() - started, 1), "metrics": result["metrics"],
-                          "paired_tests": result["paired_tests"]}))
+        print(
+            json.dumps(
+                {
+                    "result_file": str(path),
+                    "table_markdown": table,
+                    "command": result["command"],
+                    "wall_seconds": round(time.monotonic() - started, 1),
+                    "metrics": result["metrics"],
+                    "paired_tests": result["paired_tests"],
+                }
+            )
+        )
     else:
         print(table)
         print(f"saved {path} ({time.monotonic() - started:.0f} s)")

@@ -20,7 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     cond = parser.add_mutually_exclusive_group()
     cond.add_argument("--conditional", action="store_true", help="one class-conditional model")
     cond.add_argument("--per-class", action="store_true", help="one model per class")
-    parser.add_argument("--augment", choices=[a.value for a in Augment], help="default: the architecture's preset")
+    parser.add_argument(
+        "--augment", choices=[a.value for a in Augment], help="default: the architecture's preset"
+    )
     parser.add_argument("--no-ema", action="store_true", help="do not keep an EMA copy of the generator")
     parser.add_argument("--no-amp", action="store_true", help="train in fp32 (no bf16/fp16 autocast)")
     parser.add_argument("--width", type=int, help="base feature count of the networks")
@@ -31,9 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--sample-every", type=int)
     parser.add_argument("--checkpoint-every", type=int)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--track-every", type=int,
-                        help="steps between tracked FID/KID (256 fixed-noise samples vs held-out images; 0 = off)")
-    parser.add_argument("--track-features", choices=("domain", "inception"), help="features of the tracked FID")
+    parser.add_argument(
+        "--track-every",
+        type=int,
+        help="steps between tracked FID/KID (256 fixed-noise samples vs held-out images; 0 = off)",
+    )
+    parser.add_argument(
+        "--track-features", choices=("domain", "inception"), help="features of the tracked FID"
+    )
     parser.add_argument("--resume", metavar="RUN_ID", help="continue this run (--steps raises its total)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser

@@ -40,17 +40,25 @@ def build_transform(size: int, config: AugmentConfig | None = None) -> v2.Compos
     if config.vertical_flip:
         steps.append(v2.RandomVerticalFlip())
     if config.rotation_deg or config.shear_deg:
-        steps.append(v2.RandomAffine(degrees=config.rotation_deg, shear=config.shear_deg,
-                                     interpolation=v2.InterpolationMode.BILINEAR))
+        steps.append(
+            v2.RandomAffine(
+                degrees=config.rotation_deg,
+                shear=config.shear_deg,
+                interpolation=v2.InterpolationMode.BILINEAR,
+            )
+        )
     if config.crop_scale_min < 1.0:
-        steps.append(v2.RandomResizedCrop(size, scale=(config.crop_scale_min, 1.0), ratio=(0.9, 1.1),
-                                          antialias=True))
+        steps.append(
+            v2.RandomResizedCrop(size, scale=(config.crop_scale_min, 1.0), ratio=(0.9, 1.1), antialias=True)
+        )
     if config.brightness or config.contrast:
         steps.append(v2.ColorJitter(brightness=config.brightness, contrast=config.contrast))
     return v2.Compose(steps)
 
 
-def augment_batch(images: np.ndarray | torch.Tensor, seed: int, config: AugmentConfig | None = None) -> torch.Tensor:
+def augment_batch(
+    images: np.ndarray | torch.Tensor, seed: int, config: AugmentConfig | None = None
+) -> torch.Tensor:
     """Augment a (N, C, H, W) uint8 batch, each image with its own random parameters.
 
     The same ``seed`` gives the same output; the global torch random state is left untouched.

@@ -83,7 +83,11 @@ def default_workers(n_files: int) -> int:
     threads are used), at most ``MAX_WORKERS``."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     per_cpu = 1 if _can_fork() else 2
-    return 1 if n_files < PARALLEL_MIN_FILES else max(1, min(per_cpu * cpus, MAX_WORKERS, budget.max_decode_workers()))
+    return (
+        1
+        if n_files < PARALLEL_MIN_FILES
+        else max(1, min(per_cpu * cpus, MAX_WORKERS, budget.max_decode_workers()))
+    )
 
 
 def _executor(workers: int) -> Executor:
@@ -93,8 +97,15 @@ def _executor(workers: int) -> Executor:
     return ThreadPoolExecutor(workers, thread_name_prefix="medgan-decode")
 
 
-def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, workers: int,
-                 on_skip: Callable[[Path, str], None], on_done: Callable[[Path], None]) -> Iterator[tuple[Path, Decoded]]:
+def decode_files(
+    files: list[Path],
+    options: ReadOptions,
+    resolution: int,
+    *,
+    workers: int,
+    on_skip: Callable[[Path, str], None],
+    on_done: Callable[[Path], None],
+) -> Iterator[tuple[Path, Decoded]]:
     """Yield ``(path, (frame, height, width))`` for every frame of ``files`` in order.
 
     ``on_skip(path, reason)`` is called for a file that failed (also after some of its frames), and
@@ -119,7 +130,9 @@ def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, wo
             path = next(todo, None)
             if path is not None:
                 streamed = path.name.lower().endswith(_STREAMED_SUFFIXES)
-                pending.append((path, None if streamed else pool.submit(read_file, path, options, resolution)))
+                pending.append(
+                    (path, None if streamed else pool.submit(read_file, path, options, resolution))
+                )
 
         for _ in range(workers * _IN_FLIGHT_PER_WORKER):
             submit_next()
@@ -128,11 +141,15 @@ def decode_files(files: list[Path], options: ReadOptions, resolution: int, *, wo
                 path, future = pending.popleft()
                 submit_next()
                 if future is None:
-                    yield from decode_files([path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done)
+                    yield from decode_files(
+                        [path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done
+                    )
                     continue
                 frames, reason = future.result()
                 if reason == _STREAM:
-                    yield from decode_files([path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done)
+                    yield from decode_files(
+                        [path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done
+                    )
                     continue
                 for item in frames:
                     yield path, item

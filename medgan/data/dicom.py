@@ -69,8 +69,11 @@ def is_dicom(path: Path) -> bool:
 def _ends_mid_element(ds: Dataset) -> bool:
     """True when the last element read holds fewer bytes than its length says (the file was cut off)."""
     last = next(reversed(list(ds.elements())), None)
-    return (isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF
-            and len(last.value or b"") < last.length)
+    return (
+        isinstance(last, RawDataElement)
+        and last.length != 0xFFFFFFFF
+        and len(last.value or b"") < last.length
+    )
 
 
 def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
@@ -89,16 +92,24 @@ def open_dataset(path: Path, *, pixels: bool = True) -> Dataset:
         if ds.preamble is None and "SOPClassUID" not in ds:
             raise UnreadableFile("not a readable DICOM file (no DICM marker, no pixel data)")
         if _ends_mid_element(ds):
-            raise UnreadableFile(f"truncated DICOM file: it ends inside an element, before any pixel data ({kind})")
+            raise UnreadableFile(
+                f"truncated DICOM file: it ends inside an element, before any pixel data ({kind})"
+            )
         if "Rows" in ds and "Columns" in ds:
-            raise UnreadableFile(f"truncated DICOM file: its header describes an image but it ends before the "
-                                 f"pixel data ({kind})")
+            raise UnreadableFile(
+                f"truncated DICOM file: its header describes an image but it ends before the "
+                f"pixel data ({kind})"
+            )
         raise UnreadableFile(f"DICOM file without pixel data ({kind})")
     if "TransferSyntaxUID" not in ds.file_meta:  # preamble-less files: infer from how the body was encoded
         implicit, little = ds.original_encoding
-        ds.file_meta.TransferSyntaxUID = (pydicom.uid.ImplicitVRLittleEndian if implicit else
-                                          pydicom.uid.ExplicitVRLittleEndian if little else
-                                          pydicom.uid.ExplicitVRBigEndian)
+        ds.file_meta.TransferSyntaxUID = (
+            pydicom.uid.ImplicitVRLittleEndian
+            if implicit
+            else pydicom.uid.ExplicitVRLittleEndian
+            if little
+            else pydicom.uid.ExplicitVRBigEndian
+        )
     return ds
 
 
@@ -121,7 +132,9 @@ def _native_pixels(ds: Dataset) -> np.ndarray | None:
     if len(data) < frames * rows * cols * dtype.itemsize:
         return None  # pydicom explains what is wrong
     arr = np.frombuffer(data, dtype, count=frames * rows * cols).reshape(frames, rows, cols)
-    return arr if stored == bits or arr.max() < 2 ** int(stored) else None  # unused high bits set: pydicom decides
+    return (
+        arr if stored == bits or arr.max() < 2 ** int(stored) else None
+    )  # unused high bits set: pydicom decides
 
 
 def _check_length(ds: Dataset) -> None:
@@ -134,8 +147,9 @@ def _check_length(ds: Dataset) -> None:
     except (AttributeError, KeyError, TypeError, ValueError):
         return  # the header lacks what the length needs; pydicom's decoder says what is wrong
     if len(ds.PixelData) < needed:
-        raise UnreadableFile(f"truncated DICOM file: pixel data holds {len(ds.PixelData)} bytes, the header needs "
-                             f"{needed}")
+        raise UnreadableFile(
+            f"truncated DICOM file: pixel data holds {len(ds.PixelData)} bytes, the header needs {needed}"
+        )
 
 
 def _decode(ds: Dataset) -> np.ndarray:
@@ -148,7 +162,9 @@ def _decode(ds: Dataset) -> np.ndarray:
     try:
         arr = ds.pixel_array
     except Exception as exc:  # handler errors come in many types; the reason is what matters
-        raise UnreadableFile(f"cannot decode pixel data ({syntax.name}: {type(exc).__name__}: {exc})") from exc
+        raise UnreadableFile(
+            f"cannot decode pixel data ({syntax.name}: {type(exc).__name__}: {exc})"
+        ) from exc
     return arr if int(ds.get("NumberOfFrames") or 1) > 1 else arr[None]
 
 
@@ -189,8 +205,11 @@ def read_dicom(path: Path, options: ReadOptions) -> Iterator[Frame]:
         raise UnreadableFile("segmentation object (SEG): its frames are label masks, not images")
     label = _label(ds, options.label_tag)
     pixels, how = display_frames(ds, options.window)
-    meta = {"Modality": str(ds.get("Modality", "")), "TransferSyntax": ds.file_meta.TransferSyntaxUID.name,
-            "Intensity": how}
+    meta = {
+        "Modality": str(ds.get("Modality", "")),
+        "TransferSyntax": ds.file_meta.TransferSyntaxUID.name,
+        "Intensity": how,
+    }
     patient = str(ds.get("PatientID", "")).strip() or None
     if options.multiframe == "stack":
         gray = pixels if pixels.ndim == 3 else np.stack([to_grayscale(p)[0] for p in pixels])
@@ -198,7 +217,9 @@ def read_dicom(path: Path, options: ReadOptions) -> Iterator[Frame]:
     else:
         stacks = enumerate(pixels)
     for index, image in stacks:
-        yield Frame(pixels=image, source=str(path), frame=index, label=label, patient_id=patient, meta=dict(meta))
+        yield Frame(
+            pixels=image, source=str(path), frame=index, label=label, patient_id=patient, meta=dict(meta)
+        )
 
 
 def _short_value(element: pydicom.DataElement, max_chars: int) -> str:
@@ -216,12 +237,20 @@ def header_table(path: Path, max_chars: int = 80) -> list[dict[str, str]]:
     rows = []
     for element in [*ds.file_meta, *ds]:
         keyword = element.keyword or ("(private)" if element.tag.is_private else "(unknown)")
-        rows.append({"tag": f"({element.tag.group:04X},{element.tag.element:04X})", "keyword": keyword,
-                     "VR": str(element.VR), "value": _short_value(element, max_chars)})
+        rows.append(
+            {
+                "tag": f"({element.tag.group:04X},{element.tag.element:04X})",
+                "keyword": keyword,
+                "VR": str(element.VR),
+                "value": _short_value(element, max_chars),
+            }
+        )
     return rows
 
 
-def window_previews(path: Path, presets: dict[str, tuple[float, float]] | None = None) -> dict[str, np.ndarray]:
+def window_previews(
+    path: Path, presets: dict[str, tuple[float, float]] | None = None
+) -> dict[str, np.ndarray]:
     """First frame of a grayscale DICOM file as imported (``"header"``) and under each window preset."""
     ds = open_dataset(Path(path))
     if _decode(ds).ndim == 4 or ds.get("PhotometricInterpretation") == "PALETTE COLOR":

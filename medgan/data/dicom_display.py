@@ -135,7 +135,9 @@ def _with_window(view: Dataset, window: tuple[float, float]) -> Dataset:
 def windowed_uint8(values: np.ndarray, view: Dataset) -> np.ndarray:
     """pydicom's windowing of modality ``values`` by ``view``'s window, scaled from its output range to 0-255;
     ValueError (pydicom's) for a window it refuses."""
-    flat = np.concatenate([[-np.inf, np.inf], np.ravel(values)])  # one call; the ends give pydicom's y_min, y_max
+    flat = np.concatenate(
+        [[-np.inf, np.inf], np.ravel(values)]
+    )  # one call; the ends give pydicom's y_min, y_max
     with np.errstate(over="ignore"):
         mapped = apply_windowing(flat, _view(view))
     return _scale(mapped[2:].reshape(np.shape(values)), mapped[0], mapped[1])
@@ -241,7 +243,9 @@ def stored_uint8(
     if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2 or arr.size < 4096:
         return grayscale_uint8(apply_modality_lut(arr, view), view, window)
     lo, hi = int(arr.min()), int(arr.max())
-    if lo >= 0:  # non-negative levels index the table directly (a signed array is viewed as unsigned, no copy)
+    if (
+        lo >= 0
+    ):  # non-negative levels index the table directly (a signed array is viewed as unsigned, no copy)
         index = arr if arr.dtype.kind == "u" else arr.view(arr.dtype.str.replace("i", "u"))
     else:
         index = arr.astype(np.int32) - lo

@@ -129,17 +129,28 @@ def _summary(
 def duplicate_lines(summary: dict) -> tuple[str, list[str]]:
     """The ingestion report's duplicate summary as one sentence, and its warnings (label conflicts, groups
     across the files' own splits), for the CLI and the Data page."""
-    near = f"near copies at r >= {summary['threshold']}" if summary["threshold"] is not None else "exact copies only"
-    text = (f"Duplicates ({summary['feature']}; {near}): {summary['n_groups']} group(s) of {summary['n_images']} "
-            f"images, {summary['n_exact_sets']} set(s) of identical images; {summary['action']}"
-            + (f"; {summary['n_dropped']} dropped" if summary["n_dropped"] else "") + ".")
+    near = (
+        f"near copies at r >= {summary['threshold']}"
+        if summary["threshold"] is not None
+        else "exact copies only"
+    )
+    text = (
+        f"Duplicates ({summary['feature']}; {near}): {summary['n_groups']} group(s) of {summary['n_images']} "
+        f"images, {summary['n_exact_sets']} set(s) of identical images; {summary['action']}"
+        + (f"; {summary['n_dropped']} dropped" if summary["n_dropped"] else "")
+        + "."
+    )
     warnings = []
     if conflicts := summary["conflicting_label_groups"]:
-        warnings.append(f"{len(conflicts)} duplicate group(s) hold copies with different labels (groups "
-                        f"{', '.join(map(str, conflicts))} in duplicates.csv): check those labels.")
+        warnings.append(
+            f"{len(conflicts)} duplicate group(s) hold copies with different labels (groups "
+            f"{', '.join(map(str, conflicts))} in duplicates.csv): check those labels."
+        )
     if across := summary["groups_across_splits"]:
-        warnings.append(f"The files' own splits put {len(across)} duplicate group(s) across train/val/test; the "
-                        "memorization audit leaves those held-out copies out of its threshold.")
+        warnings.append(
+            f"The files' own splits put {len(across)} duplicate group(s) across train/val/test; the "
+            "memorization audit leaves those held-out copies out of its threshold."
+        )
     return text, warnings
 
 

@@ -50,8 +50,11 @@ def to_grayscale(pixels: np.ndarray) -> np.ndarray:
 
 def is_colour(pixels: np.ndarray) -> bool:
     """True for a (3, H, W) image whose channels differ (an RGB file holding grey levels is not colour)."""
-    return pixels.ndim == 3 and pixels.shape[0] == 3 and not (
-        np.array_equal(pixels[0], pixels[1]) and np.array_equal(pixels[1], pixels[2]))
+    return (
+        pixels.ndim == 3
+        and pixels.shape[0] == 3
+        and not (np.array_equal(pixels[0], pixels[1]) and np.array_equal(pixels[1], pixels[2]))
+    )
 
 
 def channel_note(mode: str, channels: int, n_colour: int, n_images: int) -> str:

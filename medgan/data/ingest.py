@@ -86,8 +86,14 @@ def list_source_files(root: Path) -> list[Path]:
         return [root]
     home, resolved = workspace.home(), root.resolve()
     inside = root / home.relative_to(resolved) if resolved in home.parents else None
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _is_hidden(p, root)
-                  and (inside is None or inside not in p.parents))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and not p.is_symlink()
+        and not _is_hidden(p, root)
+        and (inside is None or inside not in p.parents)
+    )
 
 
 def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
@@ -97,7 +103,9 @@ def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
     file_col = next((columns[c] for c in ("file", "filename", "image", "path") if c in columns), None)
     label_col = next((columns[c] for c in ("label", "class", "diagnosis") if c in columns), None)
     if file_col is None or label_col is None:
-        raise ValueError(f"{path.name}: label CSV needs a 'file' column and a 'label' column, found {list(table.columns)}")
+        raise ValueError(
+            f"{path.name}: label CSV needs a 'file' column and a 'label' column, found {list(table.columns)}"
+        )
     patient_col = next((columns[c] for c in ("patient_id", "patient", "patientid") if c in columns), None)
     out = {}
     for _, row in table.iterrows():
@@ -171,8 +179,9 @@ def ingest(
     dataset_id = uuid.uuid4().hex[:12]
     staging = workspace.subdir("datasets", f".staging-{dataset_id}")
     try:
-        key = fingerprint(source_path, list_source_files(source_path), labels, resolution, channels, options, seed,
-                          grouping)
+        key = fingerprint(
+            source_path, list_source_files(source_path), labels, resolution, channels, options, seed, grouping
+        )
         previous = find_reusable(key, resolution) if reuse and not skipped_before else None
         if previous is not None:
             result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
@@ -183,9 +192,24 @@ def ingest(
 
                 root = safe_extract(source_path, staging / "files")
             csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
-            result = _build(root, staging, name, dataset_id, str(source_path), labels, resolution, channels,
-                            options, csv_labels, seed, description, progress, workers, skipped_before or [],
-                            grouping)
+            result = _build(
+                root,
+                staging,
+                name,
+                dataset_id,
+                str(source_path),
+                labels,
+                resolution,
+                channels,
+                options,
+                csv_labels,
+                seed,
+                description,
+                progress,
+                workers,
+                skipped_before or [],
+                grouping,
+            )
             shutil.rmtree(staging / "files", ignore_errors=True)
         (staging / FINGERPRINT_FILE).write_text(key)
         final = workspace.subdir("datasets") / dataset_id
@@ -198,20 +222,49 @@ def ingest(
         raise
 
 
-def _reuse(previous: DatasetInfo, staging: Path, name: str, dataset_id: str, source: str, description: str,
-           progress: Progress | None) -> IngestResult:
+def _reuse(
+    previous: DatasetInfo,
+    staging: Path,
+    name: str,
+    dataset_id: str,
+    source: str,
+    description: str,
+    progress: Progress | None,
+) -> IngestResult:
     """The result of re-importing unchanged files: ``previous``'s manifest, report and caches under a new name."""
     copy_dataset_files(previous, staging)
-    info = dataclasses.replace(previous, id=dataset_id, name=name, source=source, description=description,
-                               created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    info = dataclasses.replace(
+        previous,
+        id=dataset_id,
+        name=name,
+        source=source,
+        description=description,
+        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    )
     skipped = [SkippedFile(row.file, row.reason) for row in load_skipped(previous).itertuples()]
     if progress is not None:
         progress(1, 1, f"unchanged files: reused the cache of {previous.name}")
     return IngestResult(info, skipped, reused_from=previous.name, report=load_report(previous))
 
 
-def _build(root, staging, name, dataset_id, source, labels, resolution, channels, options, csv_labels, seed,
-           description, progress, workers, skipped_before, grouping) -> IngestResult:
+def _build(
+    root,
+    staging,
+    name,
+    dataset_id,
+    source,
+    labels,
+    resolution,
+    channels,
+    options,
+    csv_labels,
+    seed,
+    description,
+    progress,
+    workers,
+    skipped_before,
+    grouping,
+) -> IngestResult:
     skipped: list[SkippedFile] = list(skipped_before) + skipped_entries(root)  # archive entries not extracted
     rows: list[dict] = []
     n_colour = 0
@@ -229,37 +282,64 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         if progress is not None:
             progress(next(done), len(files), display(path))
 
-    decoded = decode_files(files, options, resolution, on_done=file_done,
-                           workers=default_workers(len(files)) if workers is None else workers,
-                           on_skip=lambda path, reason: skipped.append(SkippedFile(display(path), reason)))
+    decoded = decode_files(
+        files,
+        options,
+        resolution,
+        on_done=file_done,
+        workers=default_workers(len(files)) if workers is None else workers,
+        on_skip=lambda path, reason: skipped.append(SkippedFile(display(path), reason)),
+    )
     try:
         for path, (frame, height, width) in decoded:
             pixels = frame.pixels  # (C, resolution, resolution)
             colour = is_colour(pixels)
             n_colour += colour
             if writer is None:
-                n_ch = {"gray": 1, "rgb": 3}.get(channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0])
+                n_ch = {"gray": 1, "rgb": 3}.get(
+                    channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0]
+                )
                 writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
-            elif channels == "auto" and colour and writer.shape_tail[0] == 1:  # colour after grey: keep colour
-                writer, hashes = writer.widened_to_rgb(), None  # earlier rows changed: hash the cache at the end
+            elif (
+                channels == "auto" and colour and writer.shape_tail[0] == 1
+            ):  # colour after grey: keep colour
+                writer, hashes = (
+                    writer.widened_to_rgb(),
+                    None,
+                )  # earlier rows changed: hash the cache at the end
             if writer.shape_tail[0] == 1:
                 pixels = to_grayscale(pixels)
             elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
                 pixels = np.repeat(pixels, 3, axis=0)
             if pixels.shape[0] != writer.shape_tail[0]:
-                skipped.append(SkippedFile(display(path), f"has {pixels.shape[0]} channels, dataset has {writer.shape_tail[0]}"))
+                skipped.append(
+                    SkippedFile(
+                        display(path), f"has {pixels.shape[0]} channels, dataset has {writer.shape_tail[0]}"
+                    )
+                )
                 continue
             label = _label_for(frame, path, root, labels, csv_labels)
             if label is None:
                 skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
             writer.append(pixels)
-            if hashes is not None:  # what duplicate detection needs, while the image is at hand (no second read)
+            if (
+                hashes is not None
+            ):  # what duplicate detection needs, while the image is at hand (no second read)
                 hashes.append(pixel_hashes(pixels[None])[0])
                 features.append(low_res_features(pixels[None])[0])
-            rows.append({"index": len(rows), "source": display(path), "frame": frame.frame, "label": label,
-                         "patient_id": _patient_for(frame, path, root, csv_labels), "split": frame.split or "",
-                         "height": height, "width": width})
+            rows.append(
+                {
+                    "index": len(rows),
+                    "source": display(path),
+                    "frame": frame.frame,
+                    "label": label,
+                    "patient_id": _patient_for(frame, path, root, csv_labels),
+                    "split": frame.split or "",
+                    "height": height,
+                    "width": width,
+                }
+            )
         if writer is None or not rows:
             raise NothingReadable(source, skipped)
         writer.close()
@@ -268,9 +348,16 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         if writer is not None and not writer._fh.closed:
             writer.abort()
         raise
-    precomputed = (hashes, np.array(features, np.float32).reshape(len(rows), -1)) if hashes is not None else None
-    grouped = group_manifest(pd.DataFrame(rows), None if precomputed else np.load(writer.path, mmap_mode="r"),
-                             grouping, seed, precomputed)
+    precomputed = (
+        (hashes, np.array(features, np.float32).reshape(len(rows), -1)) if hashes is not None else None
+    )
+    grouped = group_manifest(
+        pd.DataFrame(rows),
+        None if precomputed else np.load(writer.path, mmap_mode="r"),
+        grouping,
+        seed,
+        precomputed,
+    )
     skipped += grouped.dropped
     if not grouped.keep.any():
         raise NothingReadable(source, skipped)
@@ -284,8 +371,15 @@ def _build(root, staging, name, dataset_id, source, labels, resolution, channels
         out.writerow(["file", "reason"])
         out.writerows([(s.file, s.reason) for s in skipped])
     info = DatasetInfo(
-        id=dataset_id, name=name, source=source, created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        n_images=len(manifest), channels=writer.shape_tail[0], base_resolution=resolution,
-        classes=dict(sorted(Counter(manifest["label"]).items())), n_skipped=len(skipped), description=description,
+        id=dataset_id,
+        name=name,
+        source=source,
+        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        n_images=len(manifest),
+        channels=writer.shape_tail[0],
+        base_resolution=resolution,
+        classes=dict(sorted(Counter(manifest["label"]).items())),
+        n_skipped=len(skipped),
+        description=description,
     )
     return IngestResult(info, skipped, report=grouped.report)

@@ -67,7 +67,13 @@ def read_nifti(path: Path, options: ReadOptions) -> Iterator[Frame]:
     n_slices = data.shape[options.nifti_axis]
     for t, volume in enumerate(volumes):
         slices = _slices(volume, options.nifti_axis, window)
-        items = frame_stacks(slices, options.stack_depth) if options.multiframe == "stack" else enumerate(slices)
+        items = (
+            frame_stacks(slices, options.stack_depth) if options.multiframe == "stack" else enumerate(slices)
+        )
         for index, pixels in items:
-            yield Frame(pixels=pixels, source=str(path), frame=t * n_slices + index,
-                        meta={"axis": str(options.nifti_axis), "slice": str(index), "volume": str(t)})
+            yield Frame(
+                pixels=pixels,
+                source=str(path),
+                frame=t * n_slices + index,
+                meta={"axis": str(options.nifti_axis), "slice": str(index), "volume": str(t)},
+            )

@@ -27,7 +27,9 @@ def _iter_rows(zf: zipfile.ZipFile, member: str) -> Iterator[np.ndarray]:
     """Yield the rows of the ``.npy`` ``member`` one at a time, reading the (possibly compressed) stream."""
     with zf.open(member) as fh:
         version = np.lib.format.read_magic(fh)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        read_header = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
         shape, fortran, dtype = read_header(fh)
         budget.check_npy_rows(shape, dtype, f"array {member}")
         if fortran or dtype.hasobject:
@@ -55,7 +57,11 @@ def _label_names(path: Path, labels: np.ndarray) -> list[str]:
     info = known_set(path.name)
     labels = labels.reshape(len(labels), -1)
     if labels.shape[1] > 1:
-        names = info.classes if info and len(info.classes) == labels.shape[1] else [str(i) for i in range(labels.shape[1])]
+        names = (
+            info.classes
+            if info and len(info.classes) == labels.shape[1]
+            else [str(i) for i in range(labels.shape[1])]
+        )
         return ["+".join(n for n, on in zip(names, row, strict=True) if on) or "no finding" for row in labels]
     ids = labels[:, 0].astype(np.int64)
     if info and ids.max(initial=0) < len(info.classes):
@@ -66,13 +72,18 @@ def _label_names(path: Path, labels: np.ndarray) -> list[str]:
 def _parts(zf: zipfile.ZipFile) -> list[tuple[str | None, str, str | None]]:
     """(split, images member, labels member) for each split held in the archive."""
     members = {Path(n).stem: n for n in zf.namelist() if n.endswith(".npy")}
-    parts = [(split, members[f"{prefix}_images"], members.get(f"{prefix}_labels"))
-             for split, prefix in SPLIT_PREFIXES.items() if f"{prefix}_images" in members]
+    parts = [
+        (split, members[f"{prefix}_images"], members.get(f"{prefix}_labels"))
+        for split, prefix in SPLIT_PREFIXES.items()
+        if f"{prefix}_images" in members
+    ]
     if not parts and "images" in members:
         parts = [(None, members["images"], members.get("labels"))]
     if not parts:
-        raise UnreadableFile(f"no images array (expected train_images/val_images/test_images or images); "
-                             f"found {sorted(members)}")
+        raise UnreadableFile(
+            f"no images array (expected train_images/val_images/test_images or images); "
+            f"found {sorted(members)}"
+        )
     return parts
 
 
@@ -85,7 +96,9 @@ def read_npz(path: Path, options: ReadOptions) -> Iterator[Frame]:
         raise UnreadableFile(f"not a readable .npz archive ({exc})") from exc
     index = 0
     with zf:
-        budget.check_expansion("the archive", sum(i.file_size for i in zf.infolist()), path.stat().st_size, MAX_TOTAL_BYTES)
+        budget.check_expansion(
+            "the archive", sum(i.file_size for i in zf.infolist()), path.stat().st_size, MAX_TOTAL_BYTES
+        )
         for split, images_member, labels_member in _parts(zf):
             names = None
             if labels_member is not None:
@@ -94,7 +107,12 @@ def read_npz(path: Path, options: ReadOptions) -> Iterator[Frame]:
             for i, row in enumerate(_iter_rows(zf, images_member)):
                 if names is not None and i >= len(names):
                     raise UnreadableFile(f"{images_member} has more images than {labels_member} has labels")
-                yield Frame(pixels=_pixels(row), source=str(path), frame=index,
-                            label=names[i] if names is not None else None,
-                            patient_id=f"{path.stem}#{index}", split=split)
+                yield Frame(
+                    pixels=_pixels(row),
+                    source=str(path),
+                    frame=index,
+                    label=names[i] if names is not None else None,
+                    patient_id=f"{path.stem}#{index}",
+                    split=split,
+                )
                 index += 1

@@ -91,8 +91,14 @@ def ensure_demo_dataset(n_images: int = 1000) -> DatasetInfo:
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_phantom_folder(Path(tmp), n_images=n_images)
         try:
-            return ingest(folder, DEMO_NAME, labels=f"csv:{folder / 'labels.csv'}", resolution=64,
-                          channels="gray", description=DEMO_DESCRIPTION).dataset
+            return ingest(
+                folder,
+                DEMO_NAME,
+                labels=f"csv:{folder / 'labels.csv'}",
+                resolution=64,
+                channels="gray",
+                description=DEMO_DESCRIPTION,
+            ).dataset
         except ValueError:  # another process registered it first
             return get_dataset(DEMO_NAME)
 

@@ -20,13 +20,26 @@ from medgan.data.store import DatasetInfo, list_datasets
 FINGERPRINT_FILE = "fingerprint.txt"
 
 
-def fingerprint(source: Path, files: list[Path], labels: str, resolution: int, channels: str, options: ReadOptions,
-                seed: int, grouping=None) -> str:
+def fingerprint(
+    source: Path,
+    files: list[Path],
+    labels: str,
+    resolution: int,
+    channels: str,
+    options: ReadOptions,
+    seed: int,
+    grouping=None,
+) -> str:
     """SHA-256 over the import settings (``grouping``: a dataclass of patient/duplicate options) and the
     source ``files``' paths, sizes and modification times."""
-    settings = {"labels": labels, "resolution": resolution, "channels": channels, "seed": seed,
-                "options": dataclasses.asdict(options),
-                **({"grouping": dataclasses.asdict(grouping)} if grouping is not None else {})}
+    settings = {
+        "labels": labels,
+        "resolution": resolution,
+        "channels": channels,
+        "seed": seed,
+        "options": dataclasses.asdict(options),
+        **({"grouping": dataclasses.asdict(grouping)} if grouping is not None else {}),
+    }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     if labels.startswith("csv:"):
         digest.update(Path(labels[4:]).read_bytes())
@@ -41,8 +54,12 @@ def find_reusable(key: str, resolution: int) -> DatasetInfo | None:
     """A registered dataset imported with fingerprint ``key`` whose base cache is still there."""
     for info in list_datasets(all_versions=True, archived=True):
         marker = info.folder / FINGERPRINT_FILE
-        if (marker.is_file() and marker.read_text() == key and info.base_resolution == resolution
-                and (info.folder / f"cache_{resolution}.npy").is_file()):
+        if (
+            marker.is_file()
+            and marker.read_text() == key
+            and info.base_resolution == resolution
+            and (info.folder / f"cache_{resolution}.npy").is_file()
+        ):
             return info
     return None
 

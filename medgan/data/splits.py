@@ -9,7 +9,10 @@ SPLITS = ("train", "val", "test")
 
 
 def patient_split(
-    labels: np.ndarray, patients: np.ndarray, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), seed: int = 0
+    labels: np.ndarray,
+    patients: np.ndarray,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
 ) -> np.ndarray:
     """Assign each row to train/val/test so every patient lies in one split and classes stay balanced.
 
@@ -29,8 +32,12 @@ def patient_split(
         cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         folds = [test for _, test in cv.split(np.zeros(len(labels)), labels, patients)]
     else:  # too few images in a class to stratify: patient-level only
-        folds = [test for _, test in GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
-            np.zeros(len(labels)), labels, patients)]
+        folds = [
+            test
+            for _, test in GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
+                np.zeros(len(labels)), labels, patients
+            )
+        ]
     n_val = max(1, round(fractions[1] * n_folds))
     n_test = max(1, round(fractions[2] * n_folds))
     for fold in folds[:n_test]:

@@ -111,12 +111,17 @@ def _connect():
 def _migrate(conn, columns: set[str]) -> None:
     """Rebuild an old ``datasets`` table (unique names) as version 1 of each name, fingerprints filled in."""
     keep = ", ".join(sorted(columns - set(_NEW_COLUMNS)))
-    conn.executescript(f"BEGIN IMMEDIATE; ALTER TABLE datasets RENAME TO datasets_old; {SCHEMA}"
-                       f"INSERT INTO datasets ({keep}) SELECT {keep} FROM datasets_old; DROP TABLE datasets_old; COMMIT;")
+    conn.executescript(
+        f"BEGIN IMMEDIATE; ALTER TABLE datasets RENAME TO datasets_old; {SCHEMA}"
+        f"INSERT INTO datasets ({keep}) SELECT {keep} FROM datasets_old; DROP TABLE datasets_old; COMMIT;"
+    )
     for row in conn.execute("SELECT id FROM datasets").fetchall():
         manifest = workspace.home() / "datasets" / row["id"] / "manifest.csv"
         if manifest.is_file():
-            conn.execute("UPDATE datasets SET fingerprint = ? WHERE id = ?", (workspace.file_digest(manifest), row["id"]))
+            conn.execute(
+                "UPDATE datasets SET fingerprint = ? WHERE id = ?",
+                (workspace.file_digest(manifest), row["id"]),
+            )
 
 
 def _transaction():
@@ -157,8 +162,10 @@ def list_datasets(all_versions: bool = False, archived: bool = False) -> list[Da
 def get_dataset(name_or_id: str) -> DatasetInfo:
     """A dataset version by id, or the latest (not archived, when one is not) version of a name;
     raises :class:`DatasetNotFound`."""
-    rows = _rows("SELECT * FROM datasets WHERE id = ? OR name = ? ORDER BY archived, version DESC",
-                 (name_or_id, name_or_id))
+    rows = _rows(
+        "SELECT * FROM datasets WHERE id = ? OR name = ? ORDER BY archived, version DESC",
+        (name_or_id, name_or_id),
+    )
     exact = [r for r in rows if r.id == name_or_id]
     if not rows:
         raise DatasetNotFound(f"no dataset named {name_or_id!r}")
@@ -172,19 +179,25 @@ def dataset_version(name: str, dataset_id: str = "", fingerprint: str = "") -> D
         return get_dataset(name)
     rows = _rows("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
     if not rows or not (rows[0].folder / "manifest.csv").is_file():
-        raise DatasetNotFound(f"the data this run was trained on ({name!r}, version id {dataset_id}) was deleted; "
-                              "its checkpoints can still be sampled, but it cannot be trained further or evaluated "
-                              "against that data")
+        raise DatasetNotFound(
+            f"the data this run was trained on ({name!r}, version id {dataset_id}) was deleted; "
+            "its checkpoints can still be sampled, but it cannot be trained further or evaluated "
+            "against that data"
+        )
     info = rows[0]
     if fingerprint and workspace.file_digest(info.folder / "manifest.csv") != fingerprint:
-        raise DatasetNotFound(f"dataset {info.label!r} (id {dataset_id}) no longer matches the manifest this run "
-                              f"recorded (SHA-256 {fingerprint[:12]}...); refusing to use changed data")
+        raise DatasetNotFound(
+            f"dataset {info.label!r} (id {dataset_id}) no longer matches the manifest this run "
+            f"recorded (SHA-256 {fingerprint[:12]}...); refusing to use changed data"
+        )
     return info
 
 
 def dataset_of(config: dict) -> DatasetInfo:
     """The dataset version recorded in a run's config (``config.json`` as a dict)."""
-    return dataset_version(config["dataset"], config.get("dataset_id", ""), config.get("dataset_fingerprint", ""))
+    return dataset_version(
+        config["dataset"], config.get("dataset_id", ""), config.get("dataset_fingerprint", "")
+    )
 
 
 def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
@@ -197,17 +210,32 @@ def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
     with _transaction() as conn:
         top = conn.execute("SELECT MAX(version) FROM datasets WHERE name = ?", (info.name,)).fetchone()[0]
         if top is not None and not replace:
-            raise ValueError(f"a dataset named {info.name!r} already exists (version {top}); choose another name "
-                             "or import it as a new version")
+            raise ValueError(
+                f"a dataset named {info.name!r} already exists (version {top}); choose another name "
+                "or import it as a new version"
+            )
         info = dataclasses.replace(info, version=(top or 0) + 1, fingerprint=fingerprint, archived=False)
         conn.execute(
             "INSERT INTO datasets (id, name, version, fingerprint, source, created, n_images, channels,"
             " base_resolution, classes, n_skipped, description) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (info.id, info.name, info.version, info.fingerprint, info.source, info.created, info.n_images,
-             info.channels, info.base_resolution, json.dumps(info.classes), info.n_skipped, info.description),
+            (
+                info.id,
+                info.name,
+                info.version,
+                info.fingerprint,
+                info.source,
+                info.created,
+                info.n_images,
+                info.channels,
+                info.base_resolution,
+                json.dumps(info.classes),
+                info.n_skipped,
+                info.description,
+            ),
         )
-    audit.record("register dataset", f"dataset:{info.id}", name=info.name, version=info.version,
-                 n_images=info.n_images)
+    audit.record(
+        "register dataset", f"dataset:{info.id}", name=info.name, version=info.version, n_images=info.n_images
+    )
     return info
 
 
@@ -225,7 +253,9 @@ def rename_dataset(dataset_id: str, new_name: str) -> DatasetInfo:
         raise ValueError("a dataset needs a name")
     with _transaction() as conn:
         top = conn.execute("SELECT MAX(version) FROM datasets WHERE name = ?", (new_name,)).fetchone()[0]
-        conn.execute("UPDATE datasets SET name = ?, version = ? WHERE id = ?", (new_name, (top or 0) + 1, dataset_id))
+        conn.execute(
+            "UPDATE datasets SET name = ?, version = ? WHERE id = ?", (new_name, (top or 0) + 1, dataset_id)
+        )
     audit.record("rename dataset", f"dataset:{dataset_id}", name=new_name)
     return get_dataset(dataset_id)
 
@@ -244,16 +274,20 @@ def encode_labels(labels: np.ndarray, class_names: list[str]) -> np.ndarray:
     lookup = {name: i for i, name in enumerate(class_names)}
     unknown = sorted(set(map(str, labels)) - set(lookup))
     if unknown:
-        raise ValueError(f"labels {', '.join(map(repr, unknown[:5]))} are not among the classes "
-                         f"{', '.join(class_names)}; the data no longer matches the model")
+        raise ValueError(
+            f"labels {', '.join(map(repr, unknown[:5]))} are not among the classes "
+            f"{', '.join(class_names)}; the data no longer matches the model"
+        )
     return np.array([lookup[label] for label in labels], dtype=np.int64)
 
 
 def load_manifest(info: DatasetInfo) -> pd.DataFrame:
     """The manifest: one row per image (index, source, frame, label, patient_id, split, height, width,
     split_group: the patient merged with its duplicate groups, absent in datasets imported before it)."""
-    return pd.read_csv(info.folder / "manifest.csv",
-                       dtype={"label": str, "patient_id": str, "split": str, "split_group": str})
+    return pd.read_csv(
+        info.folder / "manifest.csv",
+        dtype={"label": str, "patient_id": str, "split": str, "split_group": str},
+    )
 
 
 def load_skipped(info: DatasetInfo) -> pd.DataFrame:
@@ -262,7 +296,9 @@ def load_skipped(info: DatasetInfo) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame(columns=["file", "reason"])
 
 
-def load_images(info: DatasetInfo, resolution: int | None = None, split: str | list[str] | None = None) -> ImageSet:
+def load_images(
+    info: DatasetInfo, resolution: int | None = None, split: str | list[str] | None = None
+) -> ImageSet:
     """Images at ``resolution`` (default: the base cache), optionally only the given split(s)."""
     manifest = load_manifest(info)
     images = open_cache(info.folder, resolution or info.base_resolution, info.base_resolution)

@@ -79,7 +79,9 @@ def upload_names(files: Iterable[tuple[str, bytes]]) -> list[str]:
         prefix = "" if len(files) == 1 else name[:-4] + "/"
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names += [prefix + m for m in archive.namelist() if not m.endswith("/") and "__MACOSX" not in m]
+                names += [
+                    prefix + m for m in archive.namelist() if not m.endswith("/") and "__MACOSX" not in m
+                ]
         except zipfile.BadZipFile:
             names.append(name)
     return names

@@ -30,8 +30,15 @@ RATIO_MIN_BYTES = 1024**2  # smaller entries cannot make a bomb on their own
 _CHUNK = 1024**2
 NAME_MAX_BYTES = 255  # one path component (Linux, macOS, Windows)
 SKIPPED_ENTRIES = ".medgan-skipped-entries.csv"  # hidden, so the import does not read it as an image
-_ENTRY_ERRNOS = {errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EINVAL, errno.EILSEQ,
-                 errno.ELOOP}
+_ENTRY_ERRNOS = {
+    errno.ENAMETOOLONG,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EEXIST,
+    errno.EINVAL,
+    errno.EILSEQ,
+    errno.ELOOP,
+}
 
 
 class UnsafeZip(ValueError):
@@ -53,32 +60,43 @@ def _entry_path(zip_name: str, info: zipfile.ZipInfo) -> PurePosixPath:
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 
-def _check_headers(zip_name: str, infos: list[zipfile.ZipInfo], max_total: int, max_files: int, max_ratio: float) -> None:
+def _check_headers(
+    zip_name: str, infos: list[zipfile.ZipInfo], max_total: int, max_files: int, max_ratio: float
+) -> None:
     if len(infos) > max_files:
         raise UnsafeZip(f"{zip_name}: {len(infos)} entries, more than the limit of {max_files}; refused")
     total = sum(i.file_size for i in infos)
     if total > max_total:
-        raise UnsafeZip(f"{zip_name}: {total / 1024**2:,.1f} MiB uncompressed, more than the limit of "
-                        f"{max_total / 1024**2:,.1f} MiB for an archive of this size (at most "
-                        f"{MAX_TOTAL_BYTES / 1024**3:.0f} GiB, MEDGAN_ARCHIVE_RATIO x its size otherwise); refused")
+        raise UnsafeZip(
+            f"{zip_name}: {total / 1024**2:,.1f} MiB uncompressed, more than the limit of "
+            f"{max_total / 1024**2:,.1f} MiB for an archive of this size (at most "
+            f"{MAX_TOTAL_BYTES / 1024**3:.0f} GiB, MEDGAN_ARCHIVE_RATIO x its size otherwise); refused"
+        )
     for info in infos:
         if info.file_size > RATIO_MIN_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
-            raise UnsafeZip(f"{zip_name}: entry {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}x "
-                            f"(limit {max_ratio:.0f}x), a likely ZIP bomb; refused")
+            raise UnsafeZip(
+                f"{zip_name}: entry {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}x "
+                f"(limit {max_ratio:.0f}x), a likely ZIP bomb; refused"
+            )
 
 
-def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int, max_ratio: float,
-                zip_name: str) -> int:
+def _copy_entry(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int, max_ratio: float, zip_name: str
+) -> int:
     """Stream one entry to ``target``; returns bytes written; stops at the first byte over any limit."""
     written = 0
     with zf.open(info) as src, open(target, "wb") as dst:
         while chunk := src.read(_CHUNK):
             written += len(chunk)
             if written > budget:
-                raise UnsafeZip(f"{zip_name}: entry {info.filename!r} pushes the archive past its size limit; refused")
+                raise UnsafeZip(
+                    f"{zip_name}: entry {info.filename!r} pushes the archive past its size limit; refused"
+                )
             if written > RATIO_MIN_BYTES and written > max_ratio * max(info.compress_size, 1):
-                raise UnsafeZip(f"{zip_name}: entry {info.filename!r} expands past {max_ratio:.0f}x its compressed "
-                                "size, a likely ZIP bomb; refused")
+                raise UnsafeZip(
+                    f"{zip_name}: entry {info.filename!r} expands past {max_ratio:.0f}x its compressed "
+                    "size, a likely ZIP bomb; refused"
+                )
             dst.write(chunk)
     return written
 
@@ -90,8 +108,14 @@ def _single_top_folder(paths: list[PurePosixPath]) -> str | None:
     return tops.pop() if len(tops) == 1 and all(len(p.parts) > 1 for p in kept) else None
 
 
-def safe_extract(zip_path: str | Path, dest: str | Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
-                 max_files: int = MAX_FILES, max_ratio: float = MAX_RATIO) -> Path:
+def safe_extract(
+    zip_path: str | Path,
+    dest: str | Path,
+    *,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_files: int = MAX_FILES,
+    max_ratio: float = MAX_RATIO,
+) -> Path:
     """Extract ``zip_path`` into ``dest`` and return the folder to ingest.
 
     That folder is ``dest`` itself, or the single top-level folder of the archive when everything sits in
@@ -137,8 +161,16 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *, max_total_bytes: int
     return folder
 
 
-def _extract_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: PurePosixPath, root: Path, budget: int,
-                   max_ratio: float, zip_name: str, created: list[Path]) -> int:
+def _extract_entry(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    rel: PurePosixPath,
+    root: Path,
+    budget: int,
+    max_ratio: float,
+    zip_name: str,
+    created: list[Path],
+) -> int:
     """Write one entry under ``root``; returns its bytes. OSError for a name this file system cannot hold."""
     for part in rel.parts:
         if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
@@ -158,10 +190,12 @@ def _extract_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: PurePosixPat
 
 def _entry_skip(zip_name: str, info: zipfile.ZipInfo, exc: OSError) -> SkippedFile:
     name = info.filename if len(info.filename) <= 80 else info.filename[:60] + "..." + info.filename[-17:]
-    why = {errno.ENAMETOOLONG: f"name too long for the file system (a part over {NAME_MAX_BYTES} bytes)",
-           errno.ENOTDIR: "a file of the same name as its folder is also in the archive",
-           errno.EEXIST: "a file of the same name as its folder is also in the archive",
-           errno.EISDIR: "a folder of that name is also in the archive"}.get(exc.errno, "name not allowed here")
+    why = {
+        errno.ENAMETOOLONG: f"name too long for the file system (a part over {NAME_MAX_BYTES} bytes)",
+        errno.ENOTDIR: "a file of the same name as its folder is also in the archive",
+        errno.EEXIST: "a file of the same name as its folder is also in the archive",
+        errno.EISDIR: "a folder of that name is also in the archive",
+    }.get(exc.errno, "name not allowed here")
     return SkippedFile(f"{zip_name}: {name}", f"entry skipped: {why}")
 
 
@@ -185,6 +219,8 @@ def _remove(created: list[Path], root: Path) -> None:
     """Undo a partial extraction: the files written and the folders made under ``root``."""
     for path in created:
         path.unlink(missing_ok=True)
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    for folder in sorted(
+        (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+    ):
         if not any(folder.iterdir()):
             shutil.rmtree(folder, ignore_errors=True)

@@ -112,7 +112,9 @@ def run_worker(job_id: str) -> int:
         print(f"job {job_id} left the queue before it started ({store._get(job_id).status})", flush=True)
         return 0
     devices.pin(slot)  # before the job imports anything that starts CUDA
-    print(f"job {job_id} runs on slot {slot.name} (CUDA_VISIBLE_DEVICES={slot.gpu or 'unchanged'})", flush=True)
+    print(
+        f"job {job_id} runs on slot {slot.name} (CUDA_VISIBLE_DEVICES={slot.gpu or 'unchanged'})", flush=True
+    )
     try:
         _execute(store._get(job_id))
     except Exception:  # noqa: BLE001 - already recorded as failed with its message

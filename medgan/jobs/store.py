@@ -190,8 +190,9 @@ def latest_job(kind: str, **match: Any) -> Job | None:
     where = "".join(f" AND json_extract(params, '$.{key}') IS ?" for key in match)
     conn = db.connect(SCHEMA)
     try:
-        row = conn.execute(f"SELECT * FROM jobs WHERE kind = ?{where} ORDER BY seq DESC LIMIT 1",
-                           (kind, *match.values())).fetchone()
+        row = conn.execute(
+            f"SELECT * FROM jobs WHERE kind = ?{where} ORDER BY seq DESC LIMIT 1", (kind, *match.values())
+        ).fetchone()
     finally:
         conn.close()
     return _job(row) if row is not None else None
@@ -314,7 +315,9 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
     as ``interrupted``; returns their ids."""
     conn = db.connect(SCHEMA)
     try:
-        rows = conn.execute("SELECT id, status, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchall()
+        rows = conn.execute(
+            "SELECT id, status, pid, heartbeat FROM jobs WHERE status IN (?, ?)", ACTIVE
+        ).fetchall()
     finally:
         conn.close()
     cutoff = time.time() - stale_seconds
@@ -329,8 +332,15 @@ def reconcile(stale_seconds: float = STALE_SECONDS) -> list[str]:
             SCHEMA,
             "UPDATE jobs SET status = ?, finished = ?, message = ? WHERE id = ? AND status IN (?, ?)"
             " AND (? OR COALESCE(heartbeat, 0) < ?)",
-            (JobStatus.INTERRUPTED, now_iso(), _stop_message(r["id"]), r["id"],
-             *ACTIVE, int(pid_gone), cutoff),
+            (
+                JobStatus.INTERRUPTED,
+                now_iso(),
+                _stop_message(r["id"]),
+                r["id"],
+                *ACTIVE,
+                int(pid_gone),
+                cutoff,
+            ),
         )
         if changed:
             dead.append(r["id"])
@@ -346,9 +356,14 @@ def _stop_message(job_id: str) -> str:
             lines = fh.read().decode("utf-8", "replace").splitlines()
     except OSError:
         lines = []
-    cause = next((line[len(FAILURE_PREFIX):] for line in reversed(lines) if line.startswith(FAILURE_PREFIX)), "")
-    return f"worker stopped: {cause}; resume to continue" if cause else \
-        "worker stopped without finishing (no cause in its log: killed, e.g. out of memory?); resume to continue"
+    cause = next(
+        (line[len(FAILURE_PREFIX) :] for line in reversed(lines) if line.startswith(FAILURE_PREFIX)), ""
+    )
+    return (
+        f"worker stopped: {cause}; resume to continue"
+        if cause
+        else "worker stopped without finishing (no cause in its log: killed, e.g. out of memory?); resume to continue"
+    )
 
 
 def resume(job_id: str, launch: bool = True) -> None:

@@ -59,7 +59,9 @@ def run_import_job(ctx: JobContext) -> dict[str, Any]:
 
         source = str(unpack_uploads(Path(source), progress=lambda message: report(0.0, message)))
     if is_dicomweb_source(source):  # a PACS: studies chosen on the page, login from the environment/secrets
-        importer = functools.partial(ingest_dicomweb, studies=params.pop("studies"), login=PacsLogin.configured())
+        importer = functools.partial(
+            ingest_dicomweb, studies=params.pop("studies"), login=PacsLogin.configured()
+        )
     result = importer(
         source,
         params.pop("name"),
@@ -149,9 +151,18 @@ def run_send_job(ctx: JobContext) -> dict[str, Any]:
     from medgan.dicomweb import PacsLogin, send_export
 
     p, report = ctx.params, reporter(ctx)
-    result = send_export(Path(p["path"]), p["url"], PacsLogin.configured(),
-                         progress=lambda done, total, msg: report(done / max(total, 1), f"{done}/{total} instances {msg}"))
-    return {"url": p["url"], "name": Path(p["path"]).name, "accepted": len(result.accepted), "refused": result.refused}
+    result = send_export(
+        Path(p["path"]),
+        p["url"],
+        PacsLogin.configured(),
+        progress=lambda done, total, msg: report(done / max(total, 1), f"{done}/{total} instances {msg}"),
+    )
+    return {
+        "url": p["url"],
+        "name": Path(p["path"]).name,
+        "accepted": len(result.accepted),
+        "refused": result.refused,
+    }
 
 
 def start(kind: str, params: dict[str, Any], title: str) -> str:

@@ -11,12 +11,24 @@ import numpy as np
 
 from medgan.metrics.registry import metrics
 
-LABELS = {"fid": "FID", "kid": "KID", "precision": "Precision", "recall": "Recall", "density": "Density",
-          "coverage": "Coverage"}
+LABELS = {
+    "fid": "FID",
+    "kid": "KID",
+    "precision": "Precision",
+    "recall": "Recall",
+    "density": "Density",
+    "coverage": "Coverage",
+}
 
 
-def distribution_table(train: np.ndarray, heldout: np.ndarray, fake: np.ndarray, extractor: str,
-                       seed: int = 0, names: tuple[str, ...] | None = None) -> list[dict]:
+def distribution_table(
+    train: np.ndarray,
+    heldout: np.ndarray,
+    fake: np.ndarray,
+    extractor: str,
+    seed: int = 0,
+    names: tuple[str, ...] | None = None,
+) -> list[dict]:
     """One row per number: synthetic vs train, held-out vs train (baseline), with sizes and extractor name.
 
     ``train``, ``heldout``, ``fake``: (N, D) features from the same extractor, named by ``extractor``.
@@ -32,11 +44,19 @@ def distribution_table(train: np.ndarray, heldout: np.ndarray, fake: np.ndarray,
         for key, label in LABELS.items():
             if key not in synthetic:
                 continue
-            rows.append({
-                "metric": label, "value": synthetic[key], "baseline": baseline[key],
-                "sd": synthetic.get(f"{key}_std"), "baseline_sd": baseline.get(f"{key}_std"),
-                "higher_is_better": metric.higher_is_better, "extractor": extractor,
-                "n_synthetic": int(len(fake)), "n_heldout": int(len(heldout)), "n_train": int(len(train)),
-                "reference": metric.reference,
-            })
+            rows.append(
+                {
+                    "metric": label,
+                    "value": synthetic[key],
+                    "baseline": baseline[key],
+                    "sd": synthetic.get(f"{key}_std"),
+                    "baseline_sd": baseline.get(f"{key}_std"),
+                    "higher_is_better": metric.higher_is_better,
+                    "extractor": extractor,
+                    "n_synthetic": int(len(fake)),
+                    "n_heldout": int(len(heldout)),
+                    "n_train": int(len(train)),
+                    "reference": metric.reference,
+                }
+            )
     return rows

@@ -38,7 +38,11 @@ class DomainEncoder(nn.Module):
         layers: list[nn.Module] = []
         widths = [channels, width, width * 2, width * 4, FEATURE_DIM]
         for c_in, c_out in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, stride=2, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.LeakyReLU(0.2),
+            ]
         self.body = nn.Sequential(*layers)
         self.classify = nn.Linear(FEATURE_DIM, max(n_classes, 1))
         self.reconstruct = nn.Linear(FEATURE_DIM, channels * _RECON * _RECON)
@@ -66,7 +70,9 @@ def _train(info: DatasetInfo, resolution: int, steps: int, seed: int) -> tuple[D
     """Train the encoder on the train split; returns it (eval mode) and its description."""
     data = load_images(info, resolution=resolution, split="train")
     if len(data) < 2:
-        raise ValueError(f"{info.folder}: dataset {info.name!r} has {len(data)} training images; need at least 2")
+        raise ValueError(
+            f"{info.folder}: dataset {info.name!r} has {len(data)} training images; need at least 2"
+        )
     labelled = len(data.class_names) > 1
     device = pick_device()  # trained on the GPU when there is one, kept and saved on the CPU
     images, labels = to_unit_range(data.images).to(device), torch.from_numpy(data.label_ids).to(device)
@@ -89,11 +95,20 @@ def _train(info: DatasetInfo, resolution: int, steps: int, seed: int) -> tuple[D
         loss.backward()
         optimiser.step()
     net = net.cpu().eval()
-    meta = {"heldout_accuracy": _heldout_accuracy(net, info, resolution) if labelled else None,
-            "format": FORMAT, "dataset": info.name, "dataset_id": info.id, "resolution": resolution,
-            "channels": int(images.shape[1]), "class_names": data.class_names, "labelled": labelled,
-            "steps": steps, "seed": seed, "n_train": len(data),
-            "objective": "class cross-entropy + 16x16 reconstruction" if labelled else "16x16 reconstruction"}
+    meta = {
+        "heldout_accuracy": _heldout_accuracy(net, info, resolution) if labelled else None,
+        "format": FORMAT,
+        "dataset": info.name,
+        "dataset_id": info.id,
+        "resolution": resolution,
+        "channels": int(images.shape[1]),
+        "class_names": data.class_names,
+        "labelled": labelled,
+        "steps": steps,
+        "seed": seed,
+        "n_train": len(data),
+        "objective": "class cross-entropy + 16x16 reconstruction" if labelled else "16x16 reconstruction",
+    }
     return net, meta
 
 
@@ -103,7 +118,9 @@ def _heldout_accuracy(net: DomainEncoder, info: DatasetInfo, resolution: int) ->
     if len(heldout) == 0:
         return None
     with torch.no_grad():
-        logits = torch.cat([net(to_unit_range(heldout.images[i : i + 256]))[0] for i in range(0, len(heldout), 256)])
+        logits = torch.cat(
+            [net(to_unit_range(heldout.images[i : i + 256]))[0] for i in range(0, len(heldout), 256)]
+        )
     return float((logits.argmax(1).numpy() == heldout.label_ids).mean())
 
 
@@ -117,8 +134,9 @@ def _save(path: Path, net: DomainEncoder, meta: dict[str, Any]) -> None:
         raise
 
 
-def load_or_train(info: DatasetInfo, resolution: int, steps: int | None = None,
-                  seed: int = 0) -> tuple[DomainEncoder, dict]:
+def load_or_train(
+    info: DatasetInfo, resolution: int, steps: int | None = None, seed: int = 0
+) -> tuple[DomainEncoder, dict]:
     """The cached extractor for (dataset, resolution), training and caching it first when absent."""
     path = net_path(info, resolution)
     if path.is_file():

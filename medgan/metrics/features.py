@@ -86,11 +86,15 @@ def inception_input(images: np.ndarray) -> torch.Tensor:
 @lru_cache(maxsize=4)
 def _torchscript(path: str, device: str = "cpu") -> torch.jit.ScriptModule:
     try:
-        with warnings.catch_warnings():  # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
+        with (
+            warnings.catch_warnings()
+        ):  # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
             warnings.simplefilter("ignore", FutureWarning)
             return torch.jit.load(path, map_location=device).eval()
     except Exception as exc:
-        raise ValueError(f"{path}: not a loadable TorchScript feature network ({type(exc).__name__})") from exc
+        raise ValueError(
+            f"{path}: not a loadable TorchScript feature network ({type(exc).__name__})"
+        ) from exc
 
 
 def inception_extractor(path: Path | None = None) -> Extractor:
@@ -101,10 +105,25 @@ def inception_extractor(path: Path | None = None) -> Extractor:
     digest = file_digest(path, "sha1")
     device = pick_device()
     net = _torchscript(str(path), str(device))
-    dim = int(net(inception_input(np.zeros((1, 1, 8, 8), np.uint8))).shape[-1]) if digest != INCEPTION_SHA1 else 2048
-    name = "Inception-v3 (FID, TF weights)" if digest == INCEPTION_SHA1 else f"Inception:{path.name} ({digest[:8]})"
-    return Extractor(name=name, key=f"inception-{digest}", dim=dim, embed=net, preprocess=inception_input,
-                     batch_size=32, device=device)
+    dim = (
+        int(net(inception_input(np.zeros((1, 1, 8, 8), np.uint8))).shape[-1])
+        if digest != INCEPTION_SHA1
+        else 2048
+    )
+    name = (
+        "Inception-v3 (FID, TF weights)"
+        if digest == INCEPTION_SHA1
+        else f"Inception:{path.name} ({digest[:8]})"
+    )
+    return Extractor(
+        name=name,
+        key=f"inception-{digest}",
+        dim=dim,
+        embed=net,
+        preprocess=inception_input,
+        batch_size=32,
+        device=device,
+    )
 
 
 def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
@@ -113,9 +132,14 @@ def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
     digest = file_digest(domain.net_path(info, resolution), "sha1")
     kind = "supervised" if meta["labelled"] else "autoencoder"
     device = pick_device()
-    return Extractor(name=f"domain-CNN ({info.name}, {resolution} px, {kind})", key=f"domain-{digest}",
-                     dim=domain.FEATURE_DIM, embed=net.to(device).features, preprocess=domain.to_unit_range,
-                     device=device)
+    return Extractor(
+        name=f"domain-CNN ({info.name}, {resolution} px, {kind})",
+        key=f"domain-{digest}",
+        dim=domain.FEATURE_DIM,
+        embed=net.to(device).features,
+        preprocess=domain.to_unit_range,
+        device=device,
+    )
 
 
 def get_extractor(spec: str, info: DatasetInfo, resolution: int) -> Extractor:
@@ -138,15 +162,23 @@ def subsample_rows(n: int, size: int | None, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
-def real_features(extractor: Extractor, info: DatasetInfo, resolution: int, split: str | list[str],
-                  max_images: int | None = None, seed: int = 0) -> np.ndarray:
+def real_features(
+    extractor: Extractor,
+    info: DatasetInfo,
+    resolution: int,
+    split: str | list[str],
+    max_images: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
     """Features of the dataset's images in ``split`` (the seeded subsample ``subsample_rows(n, max_images,
     seed)`` of them when there are more), cached (atomic ``.npy``) under a hash of the inputs."""
     splits = [split] if isinstance(split, str) else sorted(split)
     n_images = int(load_manifest(info)["split"].isin(splits).sum())
     rows = subsample_rows(n_images, max_images, seed)
     subsample = f"|{max_images}|{seed}" if len(rows) < n_images else ""
-    key = hashlib.sha1(f"{info.id}|{resolution}|{','.join(splits)}|{extractor.key}{subsample}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(
+        f"{info.id}|{resolution}|{','.join(splits)}|{extractor.key}{subsample}".encode()
+    ).hexdigest()[:20]
     path = info.folder / "features" / f"{key}.npy"
     if path.is_file():
         return np.load(path)

@@ -50,8 +50,14 @@ def frechet_distance_low_rank(real: np.ndarray, fake: np.ndarray) -> float:
     return float(max(diff @ diff + (a * a).sum() + (b * b).sum() - 2.0 * trace_sqrt, 0.0))
 
 
-@register_metric("fid", "distribution", higher_is_better=False, ideal=0.0, unit="squared feature units",
-                 reference="Heusel et al. 2017")
+@register_metric(
+    "fid",
+    "distribution",
+    higher_is_better=False,
+    ideal=0.0,
+    unit="squared feature units",
+    reference="Heusel et al. 2017",
+)
 def fid(real: np.ndarray, fake: np.ndarray, seed: int = 0) -> dict[str, float]:
     """FID between two (N, D) feature sets (``seed`` unused: FID is deterministic)."""
     real_stats, fake_stats = feature_statistics(real), feature_statistics(fake)  # also checks the shapes

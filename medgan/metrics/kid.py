@@ -15,10 +15,17 @@ import torch
 from medgan.metrics.registry import register_metric
 
 
-@register_metric("kid", "distribution", higher_is_better=False, ideal=0.0, unit="squared MMD",
-                 reference="Binkowski et al. 2018")
-def kid(real: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = 50,
-        subset_size: int = 1000) -> dict[str, float]:
+@register_metric(
+    "kid",
+    "distribution",
+    higher_is_better=False,
+    ideal=0.0,
+    unit="squared MMD",
+    reference="Binkowski et al. 2018",
+)
+def kid(
+    real: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = 50, subset_size: int = 1000
+) -> dict[str, float]:
     """KID mean and standard deviation over ``n_subsets`` subsets of ``min(subset_size, N_real, N_fake)``."""
     size = min(subset_size, len(real), len(fake))
     if size < 2:
@@ -32,5 +39,9 @@ def kid(real: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = 50,
         r = torch.from_numpy(rng.choice(len(real), size, replace=False))
         f = torch.from_numpy(rng.choice(len(fake), size, replace=False))
         values.append(float(metric(real_t[r], fake_t[f])))
-    return {"kid": float(np.mean(values)), "kid_std": float(np.std(values, ddof=1)) if n_subsets > 1 else 0.0,
-            "kid_subsets": n_subsets, "kid_subset_size": size}
+    return {
+        "kid": float(np.mean(values)),
+        "kid_std": float(np.std(values, ddof=1)) if n_subsets > 1 else 0.0,
+        "kid_subsets": n_subsets,
+        "kid_subset_size": size,
+    }

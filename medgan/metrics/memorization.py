@@ -19,8 +19,14 @@ import numpy as np
 from medgan.metrics.nearest import Space, nearest_neighbours
 
 
-def audit_space(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, space: Space,
-                percentile: float = 1.0, heldout_copies: np.ndarray | None = None) -> dict:
+def audit_space(
+    fake: np.ndarray,
+    train: np.ndarray,
+    heldout: np.ndarray,
+    space: Space,
+    percentile: float = 1.0,
+    heldout_copies: np.ndarray | None = None,
+) -> dict:
     """Nearest-training distances of synthetic and held-out items in one space, and the flagged pairs.
 
     ``heldout_copies`` (bool per held-out item): items known to copy a training item, left out of the
@@ -38,22 +44,37 @@ def audit_space(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, space:
     flagged = np.flatnonzero((fake_dist < threshold) | (fake_dist == 0))
     flagged = flagged[np.argsort(fake_dist[flagged], kind="stable")]
     return {
-        "space": space, "percentile": percentile, "threshold": threshold,
+        "space": space,
+        "percentile": percentile,
+        "threshold": threshold,
         "unit": "RMS grey levels (0-255)" if space == "pixel" else "feature distance",
-        "fake_distances": fake_dist.tolist(), "fake_nearest": fake_index.tolist(),
+        "fake_distances": fake_dist.tolist(),
+        "fake_nearest": fake_index.tolist(),
         "heldout_distances": heldout_dist.tolist(),
-        "fake_median": float(np.median(fake_dist)), "heldout_median": float(np.median(heldout_dist)),
-        "n_fake": int(len(fake_dist)), "n_heldout": int(len(heldout_dist)), "n_flagged": int(len(flagged)),
+        "fake_median": float(np.median(fake_dist)),
+        "heldout_median": float(np.median(heldout_dist)),
+        "n_fake": int(len(fake_dist)),
+        "n_heldout": int(len(heldout_dist)),
+        "n_flagged": int(len(flagged)),
         "n_heldout_copies": int(copies.sum()),
-        "flagged": [{"fake_index": int(i), "train_index": int(fake_index[i]), "distance": float(fake_dist[i])}
-                    for i in flagged],
+        "flagged": [
+            {"fake_index": int(i), "train_index": int(fake_index[i]), "distance": float(fake_dist[i])}
+            for i in flagged
+        ],
     }
 
 
-def audit(fake_images: np.ndarray, train_images: np.ndarray, heldout_images: np.ndarray,
-          fake_features: np.ndarray, train_features: np.ndarray, heldout_features: np.ndarray,
-          percentile: float = 1.0, heldout_copies: np.ndarray | None = None,
-          feature_rows: np.ndarray | None = None) -> dict[str, dict]:
+def audit(
+    fake_images: np.ndarray,
+    train_images: np.ndarray,
+    heldout_images: np.ndarray,
+    fake_features: np.ndarray,
+    train_features: np.ndarray,
+    heldout_features: np.ndarray,
+    percentile: float = 1.0,
+    heldout_copies: np.ndarray | None = None,
+    feature_rows: np.ndarray | None = None,
+) -> dict[str, dict]:
     """The audit in pixel space and in feature space (``heldout_copies``: see :func:`audit_space`, per held-out
     image). ``feature_rows``: positions among the held-out images of the ``heldout_features`` rows, when those
     are a subsample (the metrics' seeded real subsample)."""
@@ -62,6 +83,7 @@ def audit(fake_images: np.ndarray, train_images: np.ndarray, heldout_images: np.
         feature_copies = np.asarray(heldout_copies, dtype=bool)[np.asarray(feature_rows)]
     return {
         "pixel": audit_space(fake_images, train_images, heldout_images, "pixel", percentile, heldout_copies),
-        "feature": audit_space(fake_features, train_features, heldout_features, "feature", percentile,
-                               feature_copies),
+        "feature": audit_space(
+            fake_features, train_features, heldout_features, "feature", percentile, feature_copies
+        ),
     }

@@ -27,7 +27,9 @@ def _as_vectors(query: np.ndarray, reference: np.ndarray, space: Space) -> tuple
     """Both sets as float64 (N, D) rows; images are brought to the query's resolution first."""
     if space == "pixel":
         if query.ndim != 4 or reference.ndim != 4:
-            raise ValueError(f"pixel space needs (N, C, H, W) images, got {query.shape} and {reference.shape}")
+            raise ValueError(
+                f"pixel space needs (N, C, H, W) images, got {query.shape} and {reference.shape}"
+            )
         if query.shape[1] != reference.shape[1]:
             raise ValueError(f"channel counts differ: query {query.shape[1]}, reference {reference.shape[1]}")
         reference = match_resolution(reference, query.shape[-1])

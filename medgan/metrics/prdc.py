@@ -23,8 +23,14 @@ def knn_radii(features: np.ndarray, k: int) -> np.ndarray:
     return k_nearest(features, features, k=k + 1, space="feature")[1][:, -1]
 
 
-@register_metric("prdc", "distribution", higher_is_better=True, ideal=1.0, unit="fraction",
-                 reference="Kynkaanniemi et al. 2019; Naeem et al. 2020")
+@register_metric(
+    "prdc",
+    "distribution",
+    higher_is_better=True,
+    ideal=1.0,
+    unit="fraction",
+    reference="Kynkaanniemi et al. 2019; Naeem et al. 2020",
+)
 def prdc(real: np.ndarray, fake: np.ndarray, seed: int = 0, k: int = 5) -> dict[str, float]:
     """Precision, recall, density and coverage with k-NN balls (``seed`` unused: deterministic)."""
     real = np.asarray(real, dtype=np.float64)

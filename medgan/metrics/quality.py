@@ -32,8 +32,14 @@ def ms_ssim_scales(size: int, kernel_size: int = 11) -> int:
     return scales
 
 
-@register_metric("PSNR", "quality", higher_is_better=True, ideal=float("inf"), unit="dB",
-                 reference="peak signal-to-noise ratio")
+@register_metric(
+    "PSNR",
+    "quality",
+    higher_is_better=True,
+    ideal=float("inf"),
+    unit="dB",
+    reference="peak signal-to-noise ratio",
+)
 def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """PSNR in dB (piq caps identical images at 80 dB)."""
     return piq.psnr(x, y, data_range=1.0, reduction="none")
@@ -107,11 +113,18 @@ def quality_table(fake: np.ndarray, real: np.ndarray) -> dict:
     rows = []
     for name, metric in metrics("quality").items():
         values = scores[name]
-        rows.append({
-            "metric": name, "mean": float(values.mean()),
-            "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0, "n": int(len(values)),
-            "unit": metric.unit, "higher_is_better": metric.higher_is_better, "ideal": metric.ideal,
-            "note": f"{scales} of 5 scales at {fake.shape[-1]} px" if name == "MS-SSIM" and scales < 5 else "",
-        })
+        rows.append(
+            {
+                "metric": name,
+                "mean": float(values.mean()),
+                "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                "n": int(len(values)),
+                "unit": metric.unit,
+                "higher_is_better": metric.higher_is_better,
+                "ideal": metric.ideal,
+                "note": f"{scales} of 5 scales at {fake.shape[-1]} px"
+                if name == "MS-SSIM" and scales < 5
+                else "",
+            }
+        )
     return {"rows": rows, "nearest_index": index.tolist(), "nearest_distance_rms": distance.tolist()}
-

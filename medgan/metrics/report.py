@@ -50,8 +50,14 @@ def class_weights(generator: Any, train_labels: np.ndarray) -> dict[str, int] | 
     return weights
 
 
-def per_class_table(train: np.ndarray, heldout: np.ndarray, fake: np.ndarray, labels: dict[str, np.ndarray],
-                    extractor: str, seed: int = 0) -> list[dict]:
+def per_class_table(
+    train: np.ndarray,
+    heldout: np.ndarray,
+    fake: np.ndarray,
+    labels: dict[str, np.ndarray],
+    extractor: str,
+    seed: int = 0,
+) -> list[dict]:
     """FID and KID of each class (its synthetic images vs its training images, beside its held-out baseline);
     ``labels`` holds the class of every row of ``train``, ``heldout`` and ``fake``. Classes with fewer than
     ``MIN_PER_CLASS`` images on a side get one row with the reason instead."""
@@ -60,19 +66,33 @@ def per_class_table(train: np.ndarray, heldout: np.ndarray, fake: np.ndarray, la
         masks = {side: labels[side] == name for side in ("train", "heldout", "fake")}
         sizes = {side: int(mask.sum()) for side, mask in masks.items()}
         if min(sizes.values()) < MIN_PER_CLASS:
-            rows.append({"class": name, "metric": None, "skipped": f"fewer than {MIN_PER_CLASS} images on a side",
-                         **{f"n_{side}": k for side, k in sizes.items()}})
+            rows.append(
+                {
+                    "class": name,
+                    "metric": None,
+                    "skipped": f"fewer than {MIN_PER_CLASS} images on a side",
+                    **{f"n_{side}": k for side, k in sizes.items()},
+                }
+            )
             continue
-        table = distribution_table(train[masks["train"]], heldout[masks["heldout"]], fake[masks["fake"]],
-                                   extractor, seed=seed, names=("fid", "kid"))
+        table = distribution_table(
+            train[masks["train"]],
+            heldout[masks["heldout"]],
+            fake[masks["fake"]],
+            extractor,
+            seed=seed,
+            names=("fid", "kid"),
+        )
         rows += [{"class": name, **row} for row in table]
     return rows
 
 
 def _real_side(train: ImageSet, heldout: ImageSet, real_n: int) -> dict[str, np.ndarray]:
     """Positions (into the split arrays) of the seeded real subsamples used for the feature metrics."""
-    return {"train": subsample_rows(len(train), real_n, REAL_SEED),
-            "heldout": subsample_rows(len(heldout), real_n, REAL_SEED)}
+    return {
+        "train": subsample_rows(len(train), real_n, REAL_SEED),
+        "heldout": subsample_rows(len(heldout), real_n, REAL_SEED),
+    }
 
 
 def _to_train_positions(result: dict, rows: np.ndarray) -> None:
@@ -82,8 +102,14 @@ def _to_train_positions(result: dict, rows: np.ndarray) -> None:
         pair["train_index"] = int(rows[pair["train_index"]])
 
 
-def evaluate_generator(generator: Any, n: int | None = None, features: str = "domain", seed: int = 0,
-                       progress: Progress | None = None, real_n: int = REAL_SUBSAMPLE) -> tuple[dict, dict]:
+def evaluate_generator(
+    generator: Any,
+    n: int | None = None,
+    features: str = "domain",
+    seed: int = 0,
+    progress: Progress | None = None,
+    real_n: int = REAL_SUBSAMPLE,
+) -> tuple[dict, dict]:
     """Evaluate a loaded generator against its dataset; returns (results, pair images for display).
 
     ``n`` synthetic images (default: as many as held-out real images in the subsample, so the baseline compares
@@ -99,8 +125,10 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     train = load_images(info, resolution=generator.resolution, split="train")
     heldout = load_images(info, resolution=generator.resolution, split=HELDOUT_SPLITS)
     if len(train) < 6 or len(heldout) < 6:
-        raise ValueError(f"{info.folder}: dataset {info.name!r} needs at least 6 train and 6 held-out (val+test) "
-                         f"images for the metrics; it has {len(train)} and {len(heldout)}")
+        raise ValueError(
+            f"{info.folder}: dataset {info.name!r} needs at least 6 train and 6 held-out (val+test) "
+            f"images for the metrics; it has {len(train)} and {len(heldout)}"
+        )
     extractor = get_extractor(features, info, generator.resolution)  # first: a bad spec fails before any work
     weights, real_rows = class_weights(generator, train.labels), _real_side(train, heldout, real_n)
     n = int(n or len(real_rows["heldout"]))
@@ -118,44 +146,85 @@ def evaluate_generator(generator: Any, n: int | None = None, features: str = "do
     timings["features"] = time.perf_counter() - clock - sum(timings.values())
     say(0.7, "Distribution metrics and the real-vs-real baseline")
     distribution = distribution_table(train_feats, heldout_feats, fake_feats, extractor.name, seed=seed)
-    labels = {"train": train.labels[real_rows["train"]], "heldout": heldout.labels[real_rows["heldout"]],
-              "fake": np.asarray(fake_labels)}
-    per_class = per_class_table(train_feats, heldout_feats, fake_feats, labels, extractor.name, seed) if weights else []
+    labels = {
+        "train": train.labels[real_rows["train"]],
+        "heldout": heldout.labels[real_rows["heldout"]],
+        "fake": np.asarray(fake_labels),
+    }
+    per_class = (
+        per_class_table(train_feats, heldout_feats, fake_feats, labels, extractor.name, seed)
+        if weights
+        else []
+    )
     say(0.85, "Memorization audit")
     copies = rows_with_copy_in(info, heldout.indices, train.indices)  # held-out copies of training images
-    memo = audit(fake, train_images, heldout_images, fake_feats, train_feats, heldout_feats, heldout_copies=copies,
-                 feature_rows=real_rows["heldout"])
+    memo = audit(
+        fake,
+        train_images,
+        heldout_images,
+        fake_feats,
+        train_feats,
+        heldout_feats,
+        heldout_copies=copies,
+        feature_rows=real_rows["heldout"],
+    )
     _to_train_positions(memo["feature"], real_rows["train"])
     timings["distribution_and_audit"] = time.perf_counter() - clock - sum(timings.values())
     for space in memo.values():  # train indices -> manifest rows, so pairs can be traced to files
         for pair in space["flagged"]:
             pair["train_row"] = int(train.indices[pair["train_index"]])
     results = {
-        "run_id": generator.run_id, "step": int(generator.step), "checkpoint_sha256": generator.checkpoint_sha256,
-        "dataset": info.name, "resolution": int(generator.resolution), "seed": seed, "n_synthetic": n,
-        "n_train": len(real_rows["train"]), "n_heldout": len(real_rows["heldout"]), "features": features,
-        "extractor": extractor.name, "split_warning": split_warning(info),
+        "run_id": generator.run_id,
+        "step": int(generator.step),
+        "checkpoint_sha256": generator.checkpoint_sha256,
+        "dataset": info.name,
+        "resolution": int(generator.resolution),
+        "seed": seed,
+        "n_synthetic": n,
+        "n_train": len(real_rows["train"]),
+        "n_heldout": len(real_rows["heldout"]),
+        "features": features,
+        "extractor": extractor.name,
+        "split_warning": split_warning(info),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sampling": _sampling_note(weights, fake_labels, train, heldout, real_rows, real_n),
         "quality": {"reference": "nearest training image in pixel space", **quality},
-        "distribution": distribution, "per_class": per_class, "memorization": memo, "timings_s": timings,
+        "distribution": distribution,
+        "per_class": per_class,
+        "memorization": memo,
+        "timings_s": timings,
     }
     return results, _pair_images(memo, fake, train_images)
 
 
-def _sampling_note(weights: dict[str, int] | None, fake_labels: list[str], train: ImageSet, heldout: ImageSet,
-                   real_rows: dict[str, np.ndarray], real_n: int) -> dict:
+def _sampling_note(
+    weights: dict[str, int] | None,
+    fake_labels: list[str],
+    train: ImageSet,
+    heldout: ImageSet,
+    real_rows: dict[str, np.ndarray],
+    real_n: int,
+) -> dict:
     """How the synthetic and real images of the evaluation were chosen, with a sentence saying so."""
     counts = {c: fake_labels.count(c) for c in dict.fromkeys(fake_labels)}
     rule = "in the training split's class proportions" if weights else "unconditional generator (no classes)"
-    real = (f"seeded subsample (seed {REAL_SEED}) of at most {real_n:,} real images per side: "
-            f"{len(real_rows['train']):,} of {len(train):,} train, {len(real_rows['heldout']):,} of "
-            f"{len(heldout):,} held-out (feature metrics and feature-space audit); pixel-space audit and quality "
-            f"against all {len(train):,} train images")
+    real = (
+        f"seeded subsample (seed {REAL_SEED}) of at most {real_n:,} real images per side: "
+        f"{len(real_rows['train']):,} of {len(train):,} train, {len(real_rows['heldout']):,} of "
+        f"{len(heldout):,} held-out (feature metrics and feature-space audit); pixel-space audit and quality "
+        f"against all {len(train):,} train images"
+    )
     split = ", ".join(f"{c} {k}" for c, k in counts.items() if c)
-    return {"synthetic_counts": counts, "train_class_counts": weights, "rule": rule, "real_subsample": real_n,
-            "real_seed": REAL_SEED, "n_train_total": len(train), "n_heldout_total": len(heldout),
-            "text": f"Synthetic images {rule}" + (f" ({split})" if split else "") + f"; real side: {real}."}
+    return {
+        "synthetic_counts": counts,
+        "train_class_counts": weights,
+        "rule": rule,
+        "real_subsample": real_n,
+        "real_seed": REAL_SEED,
+        "n_train_total": len(train),
+        "n_heldout_total": len(heldout),
+        "text": f"Synthetic images {rule}" + (f" ({split})" if split else "") + f"; real side: {real}.",
+    }
 
 
 def _pair_images(memo: dict, fake: np.ndarray, train: np.ndarray) -> dict[str, np.ndarray]:
@@ -172,13 +241,20 @@ def _pair_images(memo: dict, fake: np.ndarray, train: np.ndarray) -> dict[str, n
     return out
 
 
-def evaluate(run_id: str, n: int | None = None, features: str = "domain", seed: int = 0,
-             progress: Progress | None = None, real_n: int = REAL_SUBSAMPLE) -> dict:
+def evaluate(
+    run_id: str,
+    n: int | None = None,
+    features: str = "domain",
+    seed: int = 0,
+    progress: Progress | None = None,
+    real_n: int = REAL_SUBSAMPLE,
+) -> dict:
     """Evaluate run ``run_id`` (or ``demo``); writes evaluation.json, the pairs and a FID history point."""
     from medgan.generate import load_generator
 
-    results, pairs = evaluate_generator(load_generator(run_id), n=n, features=features, seed=seed,
-                                        progress=progress, real_n=real_n)
+    results, pairs = evaluate_generator(
+        load_generator(run_id), n=n, features=features, seed=seed, progress=progress, real_n=real_n
+    )
     folder = runs.results_folder(run_id)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **pairs)
@@ -193,12 +269,20 @@ def evaluate(run_id: str, n: int | None = None, features: str = "domain", seed: 
 def _add_history_point(folder: Path, results: dict) -> None:
     """Append (step, FID, baseline) for this checkpoint and extractor; a re-evaluation replaces its point."""
     fid_row = next(r for r in results["distribution"] if r["metric"] == "FID")
-    point = {"step": results["step"], "fid": fid_row["value"], "baseline": fid_row["baseline"],
-             "extractor": results["extractor"], "n": results["n_synthetic"],
-             "checkpoint_sha256": results["checkpoint_sha256"], "created": results["created"]}
+    point = {
+        "step": results["step"],
+        "fid": fid_row["value"],
+        "baseline": fid_row["baseline"],
+        "extractor": results["extractor"],
+        "n": results["n_synthetic"],
+        "checkpoint_sha256": results["checkpoint_sha256"],
+        "created": results["created"],
+    }
     same = ("checkpoint_sha256", "extractor", "n")
     history = [p for p in fid_history(folder) if any(p[k] != point[k] for k in same)]
-    atomic_write_json(folder / HISTORY_FILE, sorted([*history, point], key=lambda p: (p["extractor"], p["step"])))
+    atomic_write_json(
+        folder / HISTORY_FILE, sorted([*history, point], key=lambda p: (p["extractor"], p["step"]))
+    )
 
 
 def fid_history(folder: Path) -> list[dict]:

@@ -61,12 +61,16 @@ class TrainConfig:
     z_dim: int = 100
     grow_steps: int | None = None  # ProGAN: steps the growing takes (default: all); then full size
     device: str = "auto"
-    amp: bool = True  # CUDA: bf16/fp16 autocast and TF32; CPU: bf16 autocast where AMX runs it (oneDNN)
+    amp: bool = (
+        True  # CUDA: bf16/fp16 autocast and TF32; CPU: bf16 autocast on AMX or AVX512-BF16 units (oneDNN)
+    )
     sync_bn: bool = False  # CUDA under torchrun: BatchNorm statistics over all ranks' batches
     compile: bool = False  # torch.compile the networks (off by default: not yet measured to help)
     split: str | None = "train"
     only_class: str | None = None
-    dataset_id: str = ""  # the exact dataset version trained on, with its manifest's SHA-256 (set by create_run)
+    dataset_id: str = (
+        ""  # the exact dataset version trained on, with its manifest's SHA-256 (set by create_run)
+    )
     dataset_fingerprint: str = ""
     track_every: int = TRACK_EVERY  # steps between tracked FID/KID (medgan.train.tracking); 0 = off
     track_n: int = 256
@@ -81,7 +85,9 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.track_every < 0 or self.track_n < 16:
-            raise ValueError(f"track_every must be >= 0 and track_n >= 16, got {self.track_every}, {self.track_n}")
+            raise ValueError(
+                f"track_every must be >= 0 and track_n >= 16, got {self.track_every}, {self.track_n}"
+            )
 
     @property
     def n_classes(self) -> int:

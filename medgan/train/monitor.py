@@ -70,7 +70,9 @@ class RunWatcher:
             new = self.tails.setdefault(part, MetricsTail(path)).read_new()
             if new:
                 rows = pd.DataFrame(new).assign(part=part)
-                self.parts[part] = pd.concat([self.parts[part], rows], ignore_index=True) if part in self.parts else rows
+                self.parts[part] = (
+                    pd.concat([self.parts[part], rows], ignore_index=True) if part in self.parts else rows
+                )
         frames = [self.parts[part] for part in sorted(self.parts)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["step", "part"])
 

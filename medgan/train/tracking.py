@@ -60,7 +60,9 @@ def _features(
     return feats[rows], np.array([lookup.get(lab, 0) for lab in labels[rows]], dtype=np.int64)
 
 
-def score(reference: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = KID_SUBSETS) -> dict[str, float]:
+def score(
+    reference: np.ndarray, fake: np.ndarray, seed: int = 0, n_subsets: int = KID_SUBSETS
+) -> dict[str, float]:
     """FID and KID (mean, sd over ``n_subsets`` subsets) of ``fake`` against ``reference`` features."""
     k = kid(reference, fake, seed=seed, n_subsets=n_subsets)
     return {"fid": fid(reference, fake)["fid"], "kid": k["kid"], "kid_std": k["kid_std"]}
@@ -112,7 +114,9 @@ class MetricTracker:
             return z, None
         names = list(cfg.class_names)
         shares = np.bincount(ref.reference_labels, minlength=len(names))
-        counts = split_counts(cfg.track_n, names, dict(zip(names, shares.tolist(), strict=True)))  # the one helper
+        counts = split_counts(
+            cfg.track_n, names, dict(zip(names, shares.tolist(), strict=True))
+        )  # the one helper
         return z, torch.from_numpy(np.repeat(np.arange(len(names)), list(counts.values())))
 
     @torch.no_grad()

@@ -43,8 +43,10 @@ def rater_for_token(token: str | None) -> store.Rater:
         raise AccessRefused("This page needs a rater link (…?rater=TOKEN). Ask the study owner for yours.")
     rater = store.find_rater(token)
     if rater is None:
-        raise AccessRefused("This rater link is not valid. Check that you copied the whole link, "
-                            "or ask the study owner for a new one.")
+        raise AccessRefused(
+            "This rater link is not valid. Check that you copied the whole link, "
+            "or ask the study owner for a new one."
+        )
     if rater.revoked:
         raise AccessRefused("This rater link has been revoked by the study owner; it can no longer be used.")
     return rater

@@ -37,7 +37,9 @@ def _rows(labels: np.ndarray, label: str | None) -> np.ndarray:
     return np.arange(len(labels)) if label is None else np.flatnonzero(labels == label)
 
 
-def class_gallery(generator: Generator, dataset: DatasetInfo, label: str | None, n: int, seed: int) -> ClassGallery:
+def class_gallery(
+    generator: Generator, dataset: DatasetInfo, label: str | None, n: int, seed: int
+) -> ClassGallery:
     """``n`` real training and ``n`` synthetic images of ``label`` with nearest training neighbours.
 
     Raises ValueError when the dataset has no training or no held-out images (of that class).
@@ -47,8 +49,10 @@ def class_gallery(generator: Generator, dataset: DatasetInfo, label: str | None,
     rows, held_rows = _rows(train.labels, label), _rows(held.labels, label)[:MAX_HELD_OUT]
     of_class = f" of class {label!r}" if label else ""
     if not len(rows) or not len(held_rows):
-        raise ValueError(f"dataset {dataset.name!r} needs training and held-out (test/val) images{of_class}: "
-                         f"has {len(rows)} and {len(held_rows)}")
+        raise ValueError(
+            f"dataset {dataset.name!r} needs training and held-out (test/val) images{of_class}: "
+            f"has {len(rows)} and {len(held_rows)}"
+        )
     train_images = match_channels(np.asarray(train.images), generator.channels, dataset.name)
     held_images = match_channels(np.asarray(held.images[held_rows]), generator.channels, dataset.name)
     rng = np.random.default_rng(seed)
@@ -58,6 +62,14 @@ def class_gallery(generator: Generator, dataset: DatasetInfo, label: str | None,
     index = np.asarray(audit["fake_nearest"], dtype=np.int64)
     flags = np.zeros(len(synthetic), bool)
     flags[[f["fake_index"] for f in audit["flagged"]]] = True
-    return ClassGallery(label, real, synthetic, train_images[index], train.indices[index],
-                        np.asarray(audit["fake_distances"]), np.asarray(audit["heldout_distances"]),
-                        audit["threshold"], flags)
+    return ClassGallery(
+        label,
+        real,
+        synthetic,
+        train_images[index],
+        train.indices[index],
+        np.asarray(audit["fake_distances"]),
+        np.asarray(audit["heldout_distances"]),
+        audit["threshold"],
+        flags,
+    )

@@ -16,8 +16,19 @@ from medgan.data.store import DatasetNotFound, get_dataset
 from medgan.turing import stats, store
 from medgan.turing.study import rater_link
 
-RATING_COLUMNS = ["rating_id", "rater", "rater_revoked", "image_id", "truth", "label", "answer", "correct",
-                  "confidence", "comment", "created"]
+RATING_COLUMNS = [
+    "rating_id",
+    "rater",
+    "rater_revoked",
+    "image_id",
+    "truth",
+    "label",
+    "answer",
+    "correct",
+    "confidence",
+    "comment",
+    "created",
+]
 
 
 def ratings_frame(study_id: str) -> pd.DataFrame:
@@ -52,14 +63,24 @@ def progress_table(study: store.Study, base_url: str | None = None) -> pd.DataFr
     """Per rater: name, answered / total, revoked, link."""
     total = len(store.image_ids(study.id))
     counts = store.rating_counts(study.id)
-    return pd.DataFrame([{"rater": r.name, "answered": counts.get(r.token, 0), "total": total,
-                          "revoked": r.revoked, "link": rater_link(r.token, base_url)}
-                         for r in store.list_raters(study.id)])
+    return pd.DataFrame(
+        [
+            {
+                "rater": r.name,
+                "answered": counts.get(r.token, 0),
+                "total": total,
+                "revoked": r.revoked,
+                "link": rater_link(r.token, base_url),
+            }
+            for r in store.list_raters(study.id)
+        ]
+    )
 
 
 def _metrics(frame: pd.DataFrame) -> dict:
-    return stats.detection_metrics(frame["truth"].to_numpy() == "synthetic",
-                                   frame["answer"].to_numpy() == "synthetic")
+    return stats.detection_metrics(
+        frame["truth"].to_numpy() == "synthetic", frame["answer"].to_numpy() == "synthetic"
+    )
 
 
 def _pooled(frame: pd.DataFrame) -> dict:
@@ -69,11 +90,17 @@ def _pooled(frame: pd.DataFrame) -> dict:
     synthetic = frame["truth"].to_numpy() == "synthetic"
     accuracy = stats.clustered_proportion(correct, images)
     naive = _metrics(frame)
-    return {"n": len(frame), "n_images": accuracy["n_clusters"], "n_raters": int(frame["rater"].nunique()),
-            "accuracy": accuracy, "sensitivity": stats.clustered_proportion(correct[synthetic], images[synthetic]),
-            "specificity": stats.clustered_proportion(correct[~synthetic], images[~synthetic]),
-            "p_value": accuracy["p_value"], "method": accuracy["method"],
-            "naive_binomial_p": naive["binomial_p"]}
+    return {
+        "n": len(frame),
+        "n_images": accuracy["n_clusters"],
+        "n_raters": int(frame["rater"].nunique()),
+        "accuracy": accuracy,
+        "sensitivity": stats.clustered_proportion(correct[synthetic], images[synthetic]),
+        "specificity": stats.clustered_proportion(correct[~synthetic], images[~synthetic]),
+        "p_value": accuracy["p_value"],
+        "method": accuracy["method"],
+        "naive_binomial_p": naive["binomial_p"],
+    }
 
 
 def _agreement(frame: pd.DataFrame) -> dict:
@@ -83,15 +110,25 @@ def _agreement(frame: pd.DataFrame) -> dict:
     pairs = []
     for a, b in itertools.combinations(raters, 2):
         both = wide[[a, b]].dropna()
-        pairs.append({"rater_a": a, "rater_b": b, "n_images": len(both),
-                      "kappa": stats.cohen_kappa(both[a].to_numpy(), both[b].to_numpy())})
+        pairs.append(
+            {
+                "rater_a": a,
+                "rater_b": b,
+                "n_images": len(both),
+                "kappa": stats.cohen_kappa(both[a].to_numpy(), both[b].to_numpy()),
+            }
+        )
     complete = wide.dropna()
     fleiss = math.nan
     if len(raters) >= 2 and len(complete):
         table = np.stack([(complete == answer).sum(axis=1).to_numpy() for answer in store.ANSWERS], axis=1)
         fleiss = stats.fleiss_kappa(table)
-    return {"fleiss_kappa": fleiss, "fleiss_n_images": len(complete) if len(raters) >= 2 else 0,
-            "fleiss_n_raters": len(raters), "cohen_pairs": pairs}
+    return {
+        "fleiss_kappa": fleiss,
+        "fleiss_n_images": len(complete) if len(raters) >= 2 else 0,
+        "fleiss_n_raters": len(raters),
+        "cohen_pairs": pairs,
+    }
 
 
 def _split_warning(dataset: str) -> str:
@@ -112,21 +149,33 @@ def study_results(study_id: str, include_revoked: bool = False) -> dict:
     study = store.get_study(study_id)
     everything = ratings_frame(study.id)
     frame = everything if include_revoked else everything[~everything["rater_revoked"]]
-    per_rater = [{"rater": name, "revoked": bool(group["rater_revoked"].iloc[0]), **_metrics(group)}
-                 for name, group in frame.groupby("rater", sort=True)]
+    per_rater = [
+        {"rater": name, "revoked": bool(group["rater_revoked"].iloc[0]), **_metrics(group)}
+        for name, group in frame.groupby("rater", sort=True)
+    ]
     revoked = sorted(set(everything.loc[everything["rater_revoked"], "rater"]))
     return {
-        "study": {"id": study.id, "name": study.name, "dataset": study.dataset, "run_id": study.run_id,
-                  "seed": study.seed, "per_class": study.per_class, "n_images": len(store.image_ids(study.id)),
-                  "counts": study.details.get("counts", {})},
+        "study": {
+            "id": study.id,
+            "name": study.name,
+            "dataset": study.dataset,
+            "run_id": study.run_id,
+            "seed": study.seed,
+            "per_class": study.per_class,
+            "n_images": len(store.image_ids(study.id)),
+            "counts": study.details.get("counts", {}),
+        },
         "split_warning": _split_warning(study.dataset),
         "n_ratings": len(frame),
-        "revoked_raters": revoked, "revoked_included": include_revoked,
+        "revoked_raters": revoked,
+        "revoked_included": include_revoked,
         "n_ratings_excluded": len(everything) - len(frame),
         "pooled": _pooled(frame),
         "per_rater": per_rater,
         "agreement": _agreement(frame),
-        "by_confidence": stats.accuracy_by_confidence(frame["confidence"].to_numpy(), frame["correct"].to_numpy()),
+        "by_confidence": stats.accuracy_by_confidence(
+            frame["confidence"].to_numpy(), frame["correct"].to_numpy()
+        ),
     }
 
 

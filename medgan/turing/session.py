@@ -73,4 +73,6 @@ def record_answer(token: str, image_id: str, answer: str, confidence: int, comme
     if int(confidence) not in range(1, 6):
         raise ValueError(f"confidence must be 1 to 5, not {confidence!r}")
     store.image_png(rater.study_id, image_id)  # KeyError for an image of another study
-    return store.insert_rating(rater.study_id, token, image_id, answer, int(confidence), comment.strip()[:2000])
+    return store.insert_rating(
+        rater.study_id, token, image_id, answer, int(confidence), comment.strip()[:2000]
+    )

@@ -85,9 +85,15 @@ def _over_clusters(base: dict, k: int, n: int, confidence: float, reason: str) -
     share, m = (k / n if n else math.nan), base["n_clusters"]
     hits = round(share * m) if n else 0
     low, high = wilson_interval(hits, m, confidence)
-    return {**base, "value": share, "ci_low": low, "ci_high": high, "p_value": binomial_p_value(hits, m),
-            "within_cluster_correlation": math.nan,
-            "method": f"Wilson interval and binomial test over the {m} images ({reason})"}
+    return {
+        **base,
+        "value": share,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": binomial_p_value(hits, m),
+        "within_cluster_correlation": math.nan,
+        "method": f"Wilson interval and binomial test over the {m} images ({reason})",
+    }
 
 
 def clustered_proportion(success: np.ndarray, clusters: np.ndarray, confidence: float = 0.95) -> dict:
@@ -109,8 +115,13 @@ def clustered_proportion(success: np.ndarray, clusters: np.ndarray, confidence: 
         return _over_clusters(base, k, n, confidence, f"fewer than {MIN_CLUSTERS} images for the GEE model")
     if k in (0, n):
         return _over_clusters(base, k, n, confidence, "GEE undefined: all answers equal")
-    model = sm.GEE(y, np.ones((n, 1)), groups=groups, family=sm.families.Binomial(),
-                   cov_struct=sm.cov_struct.Exchangeable())
+    model = sm.GEE(
+        y,
+        np.ones((n, 1)),
+        groups=groups,
+        family=sm.families.Binomial(),
+        cov_struct=sm.cov_struct.Exchangeable(),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on small studies; the result is checked below
         fit = model.fit()
@@ -118,10 +129,15 @@ def clustered_proportion(success: np.ndarray, clusters: np.ndarray, confidence: 
     if not (math.isfinite(logit) and math.isfinite(se) and se > 0):
         return _over_clusters(base, k, n, confidence, "GEE standard error degenerate")
     z = float(norm.ppf(0.5 + confidence / 2))
-    return {**base, "value": float(expit(logit)), "ci_low": float(expit(logit - z * se)),
-            "ci_high": float(expit(logit + z * se)), "p_value": float(2 * norm.sf(abs(logit) / se)),
-            "within_cluster_correlation": float(fit.model.cov_struct.dep_params),
-            "method": "GEE logistic, exchangeable within image, robust SE"}
+    return {
+        **base,
+        "value": float(expit(logit)),
+        "ci_low": float(expit(logit - z * se)),
+        "ci_high": float(expit(logit + z * se)),
+        "p_value": float(2 * norm.sf(abs(logit) / se)),
+        "within_cluster_correlation": float(fit.model.cov_struct.dep_params),
+        "method": "GEE logistic, exchangeable within image, robust SE",
+    }
 
 
 def fleiss_kappa(table: np.ndarray) -> float:
@@ -160,5 +176,7 @@ def accuracy_by_confidence(confidence: np.ndarray, correct: np.ndarray) -> list[
     for level in range(1, 6):
         chosen = confidence == level
         if chosen.any():
-            rows.append({"confidence": level, **proportion(int(correct[chosen].sum()), int(chosen.sum())).as_dict()})
+            rows.append(
+                {"confidence": level, **proportion(int(correct[chosen].sum()), int(chosen.sum())).as_dict()}
+            )
     return rows

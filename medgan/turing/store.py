@@ -166,8 +166,9 @@ def find_rater(token: str) -> Rater | None:
 def set_revoked(study_id: str, rater_name: str) -> Rater:
     """Revoke a rater's token by name; their ratings so far stay. Raises KeyError for an unknown name."""
     with transaction() as conn:
-        changed = conn.execute("UPDATE turing_raters SET revoked = 1 WHERE study_id = ? AND name = ?",
-                               (study_id, rater_name)).rowcount
+        changed = conn.execute(
+            "UPDATE turing_raters SET revoked = 1 WHERE study_id = ? AND name = ?", (study_id, rater_name)
+        ).rowcount
     if not changed:
         raise KeyError(f"no rater named {rater_name!r} in this study")
     audit.record("revoke rater", f"study:{study_id}", rater=rater_name)
@@ -176,7 +177,9 @@ def set_revoked(study_id: str, rater_name: str) -> Rater:
 
 def image_ids(study_id: str) -> list[str]:
     """The opaque image ids of a study, sorted (their sort order carries no meaning)."""
-    return [r["id"] for r in _fetch("SELECT id FROM turing_images WHERE study_id = ? ORDER BY id", (study_id,))]
+    return [
+        r["id"] for r in _fetch("SELECT id FROM turing_images WHERE study_id = ? ORDER BY id", (study_id,))
+    ]
 
 
 def image_png(study_id: str, image_id: str) -> bytes:
@@ -189,16 +192,22 @@ def image_png(study_id: str, image_id: str) -> bytes:
 
 def rated_image_ids(token: str) -> set[str]:
     """Images this rater has answered."""
-    return {r["image_id"] for r in _fetch("SELECT image_id FROM turing_ratings WHERE rater_token = ?", (token,))}
+    return {
+        r["image_id"] for r in _fetch("SELECT image_id FROM turing_ratings WHERE rater_token = ?", (token,))
+    }
 
 
-def insert_rating(study_id: str, token: str, image_id: str, answer: str, confidence: int, comment: str) -> int:
+def insert_rating(
+    study_id: str, token: str, image_id: str, answer: str, confidence: int, comment: str
+) -> int:
     """Append one rating in its own transaction; returns its row id. Raises :class:`AlreadyRated`."""
     try:
         with transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO turing_ratings (study_id, rater_token, image_id, answer, confidence, comment, created)"
-                " VALUES (?,?,?,?,?,?,?)", (study_id, token, image_id, answer, confidence, comment, now()))
+                " VALUES (?,?,?,?,?,?,?)",
+                (study_id, token, image_id, answer, confidence, comment, now()),
+            )
             return int(cur.lastrowid)
     except sqlite3.IntegrityError as exc:
         if "UNIQUE" in str(exc):
@@ -212,13 +221,17 @@ def ratings_with_truth(study_id: str) -> list[sqlite3.Row]:
         "SELECT r.id AS rating_id, k.name AS rater, k.revoked AS rater_revoked, r.image_id, t.source AS truth,"
         " t.label, r.answer, r.confidence, r.comment, r.created"
         " FROM turing_ratings r JOIN turing_raters k ON k.token = r.rater_token"
-        " JOIN turing_truth t ON t.image_id = r.image_id WHERE r.study_id = ? ORDER BY r.id", (study_id,))
+        " JOIN turing_truth t ON t.image_id = r.image_id WHERE r.study_id = ? ORDER BY r.id",
+        (study_id,),
+    )
 
 
 def rating_counts(study_id: str) -> dict[str, int]:
     """Number of ratings per rater token."""
-    rows = _fetch("SELECT rater_token, COUNT(*) AS n FROM turing_ratings WHERE study_id = ? GROUP BY rater_token",
-                  (study_id,))
+    rows = _fetch(
+        "SELECT rater_token, COUNT(*) AS n FROM turing_ratings WHERE study_id = ? GROUP BY rater_token",
+        (study_id,),
+    )
     return {r["rater_token"]: int(r["n"]) for r in rows}
 
 
@@ -227,8 +240,10 @@ STUDY_TABLES = ("turing_ratings", "turing_truth", "turing_images", "turing_rater
 
 def study_row_counts(study_id: str) -> dict[str, int]:
     """Rows a study owns in each Turing table (what deleting it removes)."""
-    return {table: _fetch(f"SELECT COUNT(*) FROM {table} WHERE study_id = ?", (study_id,))[0][0]
-            for table in STUDY_TABLES}
+    return {
+        table: _fetch(f"SELECT COUNT(*) FROM {table} WHERE study_id = ?", (study_id,))[0][0]
+        for table in STUDY_TABLES
+    }
 
 
 def delete_study(study_id: str) -> None:
@@ -239,8 +254,10 @@ def delete_study(study_id: str) -> None:
         for table in STUDY_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE study_id = ?", (study_id,))
         conn.execute("DELETE FROM turing_studies WHERE id = ?", (study_id,))
-        conn.execute("CREATE TRIGGER turing_ratings_no_delete BEFORE DELETE ON turing_ratings BEGIN SELECT "
-                     "RAISE(ABORT, 'turing_ratings is append-only: ratings cannot be deleted'); END")
+        conn.execute(
+            "CREATE TRIGGER turing_ratings_no_delete BEFORE DELETE ON turing_ratings BEGIN SELECT "
+            "RAISE(ABORT, 'turing_ratings is append-only: ratings cannot be deleted'); END"
+        )
 
 
 def rename_study(study_id: str, name: str) -> None:

@@ -86,7 +86,9 @@ def is_local_address(url: str) -> bool:
     """True when ``url``'s host only reaches this machine (localhost, 127.x, ::1, 0.0.0.0): a colleague's
     browser cannot open such a link."""
     host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.") or host.endswith(".localhost")
+    return (
+        host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.") or host.endswith(".localhost")
+    )
 
 
 def rater_link(token: str, base_url: str | None = None) -> str:
@@ -117,7 +119,9 @@ def match_channels(images: np.ndarray, channels: int, dataset: str) -> np.ndarra
         return images
     if channels == 1:
         return np.stack([to_grayscale(im) for im in images]) if len(images) else images[:, :1]
-    raise ValueError(f"dataset {dataset!r} has {images.shape[1]} channel(s) but the generator makes {channels}")
+    raise ValueError(
+        f"dataset {dataset!r} has {images.shape[1]} channel(s) but the generator makes {channels}"
+    )
 
 
 def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.random.Generator) -> list[_Item]:
@@ -129,12 +133,16 @@ def _real_items(spec: StudySpec, classes: list[str], gen: Generator, rng: np.ran
         rows = np.flatnonzero(held.labels == label) if label is not None else np.arange(len(held))
         if n > len(rows):
             where = f" of class {label!r}" if label is not None else ""
-            raise ValueError(f"dataset {spec.dataset!r} has only {len(rows)} held-out (test/val) images{where}; "
-                             f"asked for {n}")
+            raise ValueError(
+                f"dataset {spec.dataset!r} has only {len(rows)} held-out (test/val) images{where}; "
+                f"asked for {n}"
+            )
         chosen = np.sort(rng.choice(rows, size=n, replace=False))
         pixels = match_channels(np.asarray(held.images[chosen]), gen.channels, spec.dataset)
-        items += [_Item(p, "real", str(held.labels[r]), f"{spec.dataset}#{int(held.indices[r])}")
-                  for p, r in zip(pixels, chosen, strict=True)]
+        items += [
+            _Item(p, "real", str(held.labels[r]), f"{spec.dataset}#{int(held.indices[r])}")
+            for p, r in zip(pixels, chosen, strict=True)
+        ]
     return items
 
 
@@ -167,12 +175,15 @@ def _study_classes(spec: StudySpec, gen: Generator) -> list[str]:
         return []
     dataset_classes = sorted(get_dataset(spec.dataset).classes)
     if set(gen.class_names) - set(dataset_classes):
-        raise ValueError(f"generator classes {gen.class_names} are not all in dataset {spec.dataset!r} "
-                         f"({dataset_classes})")
+        raise ValueError(
+            f"generator classes {gen.class_names} are not all in dataset {spec.dataset!r} ({dataset_classes})"
+        )
     return list(gen.class_names) or dataset_classes
 
 
-def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[store.Study, list[store.Rater]]:
+def create_study(
+    spec: StudySpec, generator: Generator | None = None
+) -> tuple[store.Study, list[store.Rater]]:
     """Create and store a study; returns it with its raters (each with a fresh token).
 
     ``generator`` defaults to ``medgan.generate.load_generator(spec.run_id)``.
@@ -183,26 +194,53 @@ def create_study(spec: StudySpec, generator: Generator | None = None) -> tuple[s
 
         generator = load_generator(spec.run_id)
     rng = np.random.default_rng(spec.seed)
-    items = _real_items(spec, _study_classes(spec, generator), generator, rng) + _synthetic_items(spec, generator)
+    items = _real_items(spec, _study_classes(spec, generator), generator, rng) + _synthetic_items(
+        spec, generator
+    )
     items = [items[i] for i in np.random.default_rng(secrets.randbits(64)).permutation(len(items))]
     details = _details(spec, generator, items)
     study_id = secrets.token_hex(8)
     pngs = [encode_png(item.pixels) for item in items]  # encoded before the transaction, which stays short
     with store.transaction() as conn:
-        conn.execute("INSERT INTO turing_studies (id, name, dataset, run_id, n_real, n_synthetic, per_class, seed,"
-                     " created, details) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     (study_id, spec.name.strip(), spec.dataset, spec.run_id, spec.n_real, spec.n_synthetic,
-                      int(spec.per_class), spec.seed, store.now(), json.dumps(details, sort_keys=True)))
+        conn.execute(
+            "INSERT INTO turing_studies (id, name, dataset, run_id, n_real, n_synthetic, per_class, seed,"
+            " created, details) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                study_id,
+                spec.name.strip(),
+                spec.dataset,
+                spec.run_id,
+                spec.n_real,
+                spec.n_synthetic,
+                int(spec.per_class),
+                spec.seed,
+                store.now(),
+                json.dumps(details, sort_keys=True),
+            ),
+        )
         for name in names:
-            conn.execute("INSERT INTO turing_raters (token, study_id, name, created) VALUES (?,?,?,?)",
-                         (new_rater_token(), study_id, name, store.now()))
+            conn.execute(
+                "INSERT INTO turing_raters (token, study_id, name, created) VALUES (?,?,?,?)",
+                (new_rater_token(), study_id, name, store.now()),
+            )
         for item, png in zip(items, pngs, strict=True):
             image_id = new_image_id()
-            conn.execute("INSERT INTO turing_images (id, study_id, png) VALUES (?,?,?)", (image_id, study_id, png))
-            conn.execute("INSERT INTO turing_truth (image_id, study_id, source, label, origin) VALUES (?,?,?,?,?)",
-                         (image_id, study_id, item.source, item.label, item.origin))
-    audit.record("create Turing study", f"study:{study_id}", name=spec.name.strip(), run=spec.run_id,
-                 dataset=spec.dataset, n_images=len(items), raters=names)
+            conn.execute(
+                "INSERT INTO turing_images (id, study_id, png) VALUES (?,?,?)", (image_id, study_id, png)
+            )
+            conn.execute(
+                "INSERT INTO turing_truth (image_id, study_id, source, label, origin) VALUES (?,?,?,?,?)",
+                (image_id, study_id, item.source, item.label, item.origin),
+            )
+    audit.record(
+        "create Turing study",
+        f"study:{study_id}",
+        name=spec.name.strip(),
+        run=spec.run_id,
+        dataset=spec.dataset,
+        n_images=len(items),
+        raters=names,
+    )
     return store.get_study(study_id), store.list_raters(study_id)
 
 
@@ -210,6 +248,12 @@ def _details(spec: StudySpec, gen: Generator, items: list[_Item]) -> dict[str, A
     counts: dict[str, dict[str, int]] = {"real": {}, "synthetic": {}}
     for item in items:
         counts[item.source][item.label or "-"] = counts[item.source].get(item.label or "-", 0) + 1
-    return {"counts": counts, "resolution": gen.resolution, "channels": gen.channels,
-            "generator_dataset": gen.dataset, "checkpoint_sha256": gen.checkpoint_sha256,
-            "held_out_splits": list(HELD_OUT_SPLITS), "served_bytes": SERVED_BYTES_NOTE}
+    return {
+        "counts": counts,
+        "resolution": gen.resolution,
+        "channels": gen.channels,
+        "generator_dataset": gen.dataset,
+        "checkpoint_sha256": gen.checkpoint_sha256,
+        "held_out_splits": list(HELD_OUT_SPLITS),
+        "served_bytes": SERVED_BYTES_NOTE,
+    }

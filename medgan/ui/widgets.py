@@ -39,9 +39,15 @@ def dataset_picker(key: str, label: str = "Dataset") -> DatasetInfo:
     names = [d.name for d in datasets]
     default = st.session_state.get("active_dataset")
     index = names.index(default) if default in names else 0
-    choice = st.selectbox(label, names, index=index, key=key,
-                          format_func=lambda n: "{0.label} ({0.n_images} images)".format(
-                              next(d for d in datasets if d.name == n)))
+    choice = st.selectbox(
+        label,
+        names,
+        index=index,
+        key=key,
+        format_func=lambda n: "{0.label} ({0.n_images} images)".format(
+            next(d for d in datasets if d.name == n)
+        ),
+    )
     st.session_state["active_dataset"] = choice
     return next(d for d in datasets if d.name == choice)
 
@@ -65,20 +71,38 @@ def run_picker(key: str, label: str = "Generator run", dataset: DatasetInfo | No
     runs = {run.id: run for run in list_runs() if run.has_checkpoint}
     options = [DEMO_RUN, *runs]
     if dataset is not None:
-        same = ([DEMO_RUN] if dataset.name == DEMO_NAME else []) + [r for r in runs if runs[r].dataset == dataset.name]
+        same = ([DEMO_RUN] if dataset.name == DEMO_NAME else []) + [
+            r for r in runs if runs[r].dataset == dataset.name
+        ]
         others = len(options) - len(same)
-        if not (others and st.toggle(f"Also show runs trained on other datasets ({others})", key=f"{key}_all")):
+        if not (
+            others and st.toggle(f"Also show runs trained on other datasets ({others})", key=f"{key}_all")
+        ):
             options = same or options
-    choice = st.selectbox(label, options, key=key, format_func=lambda r: (
-        "demo (shipped checkpoint)" if r == DEMO_RUN else _run_label(runs[r])))
+    choice = st.selectbox(
+        label,
+        options,
+        key=key,
+        format_func=lambda r: "demo (shipped checkpoint)" if r == DEMO_RUN else _run_label(runs[r]),
+    )
     trained_on = DEMO_NAME if choice == DEMO_RUN else runs[choice].dataset if choice else None
     if dataset is not None and choice and trained_on != dataset.name:
-        st.warning(f"Run {choice} was trained on {trained_on!r}, not on {dataset.name!r}: its images do not "
-                   "belong with this dataset's real images.", icon=":material/warning:")
+        st.warning(
+            f"Run {choice} was trained on {trained_on!r}, not on {dataset.name!r}: its images do not "
+            "belong with this dataset's real images.",
+            icon=":material/warning:",
+        )
     elif dataset is not None and choice in runs and runs[choice].dataset_id not in ("", dataset.id):
-        st.warning(f"Run {choice} was trained on an older version of {dataset.name!r} than {dataset.label}.",
-                   icon=":material/warning:")
-    checkpoint = st.radio("Checkpoint", CHECKPOINTS, key=f"{key}_checkpoint", horizontal=True,
-                          disabled=choice in (None, DEMO_RUN),
-                          help="best: lowest FID tracked while training; latest: the last saved step")
+        st.warning(
+            f"Run {choice} was trained on an older version of {dataset.name!r} than {dataset.label}.",
+            icon=":material/warning:",
+        )
+    checkpoint = st.radio(
+        "Checkpoint",
+        CHECKPOINTS,
+        key=f"{key}_checkpoint",
+        horizontal=True,
+        disabled=choice in (None, DEMO_RUN),
+        help="best: lowest FID tracked while training; latest: the last saved step",
+    )
     return generator_ref(choice, checkpoint) if choice else choice

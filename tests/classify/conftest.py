@@ -20,8 +20,14 @@ class PhantomGenerator:
     ``dataset`` and ``split`` say what it was (notionally) trained on.
     """
 
-    def __init__(self, class_names: list[str], value: int | None = None, run_id: str = "phantom-run",
-                 dataset: str = "", split: str | None = "train") -> None:
+    def __init__(
+        self,
+        class_names: list[str],
+        value: int | None = None,
+        run_id: str = "phantom-run",
+        dataset: str = "",
+        split: str | None = "train",
+    ) -> None:
         self.run_id, self.class_names, self.channels, self.resolution = run_id, list(class_names), 1, 64
         self.arch, self.step, self.dataset, self.conditional = "phantom", 0, dataset, True
         self.config = {"split": split, "dataset": dataset}

@@ -22,8 +22,12 @@ def test_classic_copies_come_from_training_rows_only(brain_dataset):
     assert np.array_equal(copy_labels, labels[sources])
     assert np.bincount(copy_labels).tolist() == [N_PER_CLASS, N_PER_CLASS]
     assert not any(np.array_equal(c, images[s]) for c, s in zip(copies, sources, strict=True))
-    train = training_set(ARMS["real+classic"], fold.train, images, labels, {"classic": (copies, copy_labels, sources)})
-    assert (train.origin == "real").sum() == len(fold.train) and (train.origin == "classic").sum() == 2 * N_PER_CLASS
+    train = training_set(
+        ARMS["real+classic"], fold.train, images, labels, {"classic": (copies, copy_labels, sources)}
+    )
+    assert (train.origin == "real").sum() == len(fold.train) and (
+        train.origin == "classic"
+    ).sum() == 2 * N_PER_CLASS
     with pytest.raises(ValueError, match="needs synthetic images"):
         training_set(ARMS["real+synthetic"], fold.train, images, labels, {})
 
@@ -37,11 +41,21 @@ def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, 
     assert not (real == 255).all(axis=(1, 2, 3)).any()
     seen: dict[str, list] = {"train": [], "val": [], "test": []}
 
-    def fake_train(model, train_images, train_labels, val_images, val_labels, settings, should_stop, on_epoch):
+    def fake_train(
+        model, train_images, train_labels, val_images, val_labels, settings, should_stop, on_epoch
+    ):
         seen["train"].append((np.asarray(train_images), np.asarray(train_labels)))
         seen["val"].append(np.asarray(val_images))
-        return [{"epoch": 1, "train_loss": 1.0, "train_accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.5,
-                 "improved": True}]
+        return [
+            {
+                "epoch": 1,
+                "train_loss": 1.0,
+                "train_accuracy": 0.5,
+                "val_loss": 1.0,
+                "val_accuracy": 0.5,
+                "improved": True,
+            }
+        ]
 
     def fake_predict(model, images):
         seen["test"].append(np.asarray(images))
@@ -49,9 +63,18 @@ def test_synthetic_images_reach_training_only(brain_dataset, phantom_generator, 
 
     monkeypatch.setattr(experiment, "train_classifier", fake_train)
     monkeypatch.setattr(experiment, "predict_proba", fake_predict)
-    config = CompareConfig(dataset=brain_dataset.name, runs=("phantom",), folds=2, epochs=1,
-                           synthetic_per_class=N_PER_CLASS, n_bootstrap=20)
-    result = experiment.run_comparison(config, generator_loader=lambda run: phantom_generator(data.class_names, 255, dataset=brain_dataset.name))
+    config = CompareConfig(
+        dataset=brain_dataset.name,
+        runs=("phantom",),
+        folds=2,
+        epochs=1,
+        synthetic_per_class=N_PER_CLASS,
+        n_bootstrap=20,
+    )
+    result = experiment.run_comparison(
+        config,
+        generator_loader=lambda run: phantom_generator(data.class_names, 255, dataset=brain_dataset.name),
+    )
     is_synthetic = [(images == 255).all(axis=(1, 2, 3)) for images, _ in seen["train"]]
     for arm_index, arm in enumerate(config.arms):
         for fold in range(2):

@@ -45,8 +45,9 @@ def test_flip_only_gives_the_image_or_its_mirror(batch):
 
 
 def test_brightness_changes_mean_grey_level_within_range(batch):
-    config = AugmentConfig(rotation_deg=0, shear_deg=0, crop_scale_min=1.0, horizontal_flip=False, contrast=0,
-                           brightness=0.5)
+    config = AugmentConfig(
+        rotation_deg=0, shear_deg=0, crop_scale_min=1.0, horizontal_flip=False, contrast=0, brightness=0.5
+    )
     out = augment_batch(batch, seed=1, config=config).numpy().astype(float)
     ratio = out.mean(axis=(1, 2, 3)) / batch.astype(float).mean(axis=(1, 2, 3))
     assert ratio.min() >= 0.5 - 1e-6 and ratio.max() <= 1.5 + 0.05

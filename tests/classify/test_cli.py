@@ -12,8 +12,26 @@ from medgan.commands.compare import config_from_args
 
 @pytest.mark.slow
 def test_compare_json_prints_one_object(brain_dataset, capsys):
-    rc = main(["compare", "--dataset", brain_dataset.name, "--arms", "real,real+classic", "--folds", "2",
-               "--epochs", "1", "--synthetic-per-class", "8", "--sizes", "40", "--seed", "3", "--json"])
+    rc = main(
+        [
+            "compare",
+            "--dataset",
+            brain_dataset.name,
+            "--arms",
+            "real,real+classic",
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+            "--synthetic-per-class",
+            "8",
+            "--sizes",
+            "40",
+            "--seed",
+            "3",
+            "--json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 0, err
     summary = json.loads(out)
@@ -25,12 +43,15 @@ def test_compare_json_prints_one_object(brain_dataset, capsys):
     assert {m["size"] for m in summary["metrics"]} == {"40"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--dataset", "nope"], "no dataset named 'nope'"),
-    (["--dataset", "brain-mri-32", "--run", "no-such-run"], "no run 'no-such-run'"),
-    (["--dataset", "brain-mri-32", "--folds", "1"], "folds must be at least 2"),
-    (["--dataset", "brain-mri-32", "--model", "bogus"], "unknown classifier 'bogus'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "nope"], "no dataset named 'nope'"),
+        (["--dataset", "brain-mri-32", "--run", "no-such-run"], "no run 'no-such-run'"),
+        (["--dataset", "brain-mri-32", "--folds", "1"], "folds must be at least 2"),
+        (["--dataset", "brain-mri-32", "--model", "bogus"], "unknown classifier 'bogus'"),
+    ],
+)
 def test_compare_errors_name_the_reason(brain_dataset, capsys, args, message):
     assert main(["compare", *args]) == 1
     assert message in capsys.readouterr().err
@@ -46,14 +67,38 @@ def test_compare_with_the_shipped_demo_generator(demo_dataset, capsys):
     from medgan.data.store import load_images
     from medgan.generate import load_generator
 
-    rc = main(["compare", "--dataset", "demo-phantom", "--run", "demo", "--arms", "real,real+synthetic", "--folds",
-               "2", "--epochs", "1", "--synthetic-per-class", "8", "--json"])
+    rc = main(
+        [
+            "compare",
+            "--dataset",
+            "demo-phantom",
+            "--run",
+            "demo",
+            "--arms",
+            "real,real+synthetic",
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+            "--synthetic-per-class",
+            "8",
+            "--json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 0, err
     result = json.loads(Path(json.loads(out)["result_file"]).read_text())
     assert result["generators"][0]["checkpoint_sha256"] == load_generator("demo").checkpoint_sha256
-    assert result["synthetic"] == [{"run_id": "demo", "checkpoint_sha256": result["generators"][0]["checkpoint_sha256"],
-                                    "class": c, "n": 8, "seed": 0} for c in ["mass", "normal"]]
+    assert result["synthetic"] == [
+        {
+            "run_id": "demo",
+            "checkpoint_sha256": result["generators"][0]["checkpoint_sha256"],
+            "class": c,
+            "n": 8,
+            "seed": 0,
+        }
+        for c in ["mass", "normal"]
+    ]
     splits = load_images(demo_dataset, resolution=32).splits
     assert result["n_seen_by_generator"] == (splits == "train").sum()  # the demo GAN saw the train split
     tested = sorted(r for t in result["trainings"] if t["arm"] == "real" for r in t["test_rows"])

@@ -15,16 +15,27 @@ from medgan.classify.metrics import METRICS
 
 @pytest.fixture
 def tiny_config(brain_dataset) -> CompareConfig:
-    return CompareConfig(dataset=brain_dataset.name, runs=("phantom",), folds=2, epochs=1,
-                         synthetic_per_class=16, sizes=(60, 0), n_bootstrap=50, batch_size=16,
-                         min_steps_per_epoch=2)
+    return CompareConfig(
+        dataset=brain_dataset.name,
+        runs=("phantom",),
+        folds=2,
+        epochs=1,
+        synthetic_per_class=16,
+        sizes=(60, 0),
+        n_bootstrap=50,
+        batch_size=16,
+        min_steps_per_epoch=2,
+    )
 
 
 @pytest.mark.slow
 def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom_generator, tmp_path):
     messages = []
-    result = run_comparison(tiny_config, progress=lambda f, m: messages.append((f, m)),
-                            generator_loader=lambda run: phantom_generator(["no_tumor", "tumor"]))
+    result = run_comparison(
+        tiny_config,
+        progress=lambda f, m: messages.append((f, m)),
+        generator_loader=lambda run: phantom_generator(["no_tumor", "tumor"]),
+    )
     n_images = result["dataset"]["n_images"]
     assert result["sizes"] == ["60", "all"]
     assert len(result["trainings"]) == 2 * 2 * 4  # sizes x folds x arms
@@ -62,8 +73,12 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
     assert report.load_result(tmp_path) == json.loads(path.read_text())
     assert (tmp_path / "table.md").read_text() == table + "\n" + sizes_table
     assert (tmp_path / "metrics.csv").read_text().startswith("size,arm,scope,metric,value,ci_low,ci_high")
-    for fig in (figures.metric_figure(result, "all"), figures.confusion_figure(result, "all"),
-                figures.curves_figure(result, "all", "real+synthetic"), figures.size_figure(result)):
+    for fig in (
+        figures.metric_figure(result, "all"),
+        figures.confusion_figure(result, "all"),
+        figures.curves_figure(result, "all", "real+synthetic"),
+        figures.size_figure(result),
+    ):
         assert isinstance(fig, go.Figure) and fig.data
     assert len(figures.size_figure(result).data) == 4
     assert len(figures.size_figure(result).data[0].x) == 2
@@ -71,17 +86,34 @@ def test_tiny_comparison_runs_on_cpu_and_reports_everything(tiny_config, phantom
 
 @pytest.mark.slow
 def test_same_seed_same_predictions(brain_dataset):
-    config = CompareConfig(dataset=brain_dataset.name, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                           synthetic_per_class=8, sizes=(40,), n_bootstrap=20, batch_size=16,
-                           min_steps_per_epoch=2)
+    config = CompareConfig(
+        dataset=brain_dataset.name,
+        runs=(),
+        arms=("real", "real+classic"),
+        folds=2,
+        epochs=1,
+        synthetic_per_class=8,
+        sizes=(40,),
+        n_bootstrap=20,
+        batch_size=16,
+        min_steps_per_epoch=2,
+    )
     first, second = run_comparison(config), run_comparison(config)
     assert [t["test_prob"] for t in first["trainings"]] == [t["test_prob"] for t in second["trainings"]]
     assert first["metrics"] == second["metrics"]
 
 
-@pytest.mark.parametrize(("names", "requested", "expected"), [
-    (["mass", "normal"], None, "mass"), (["no_tumor", "tumor"], None, "tumor"), (["a", "b"], None, "a"),
-    (["benign", "normal"], None, "benign"), (["a", "b"], "b", "b"), (["a", "b", "c"], None, None)])
+@pytest.mark.parametrize(
+    ("names", "requested", "expected"),
+    [
+        (["mass", "normal"], None, "mass"),
+        (["no_tumor", "tumor"], None, "tumor"),
+        (["a", "b"], None, "a"),
+        (["benign", "normal"], None, "benign"),
+        (["a", "b"], "b", "b"),
+        (["a", "b", "c"], None, None),
+    ],
+)
 def test_positive_class(names, requested, expected):
     assert positive_class(names, requested) == expected
 

@@ -30,7 +30,9 @@ def test_folds_are_fixed_by_the_seed(demo_dataset):
     a = make_folds(data.labels, data.patients, 3, 0.15, seed=1)
     b = make_folds(data.labels, data.patients, 3, 0.15, seed=1)
     c = make_folds(data.labels, data.patients, 3, 0.15, seed=2)
-    assert all(np.array_equal(x.test, y.test) and np.array_equal(x.val, y.val) for x, y in zip(a, b, strict=True))
+    assert all(
+        np.array_equal(x.test, y.test) and np.array_equal(x.val, y.val) for x, y in zip(a, b, strict=True)
+    )
     assert not all(np.array_equal(x.test, y.test) for x, y in zip(a, c, strict=True))
 
 

@@ -12,8 +12,17 @@ from medgan.jobs.runner import run_inline
 
 
 def _params(dataset: str) -> dict:
-    return CompareConfig(dataset=dataset, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                         synthetic_per_class=8, n_bootstrap=20, batch_size=16, min_steps_per_epoch=2).to_dict()
+    return CompareConfig(
+        dataset=dataset,
+        runs=(),
+        arms=("real", "real+classic"),
+        folds=2,
+        epochs=1,
+        synthetic_per_class=8,
+        n_bootstrap=20,
+        batch_size=16,
+        min_steps_per_epoch=2,
+    ).to_dict()
 
 
 @pytest.mark.slow
@@ -21,7 +30,11 @@ def test_compare_job_saves_its_result_files(brain_dataset):
     summary = run_inline("compare", _params(brain_dataset.name), title="tiny")
     job = store.list_jobs(kind="compare")[0]
     assert job.status == "done" and job.progress == 1.0 and job.message == "done"
-    assert {p.name for p in Path(summary["folder"]).iterdir()} >= {"comparison.json", "metrics.csv", "table.md"}
+    assert {p.name for p in Path(summary["folder"]).iterdir()} >= {
+        "comparison.json",
+        "metrics.csv",
+        "table.md",
+    }
     result = job_result(job)
     assert result["config"]["arms"] == ["real", "real+classic"]
     assert summary["table_markdown"].count("\n| real") == 2

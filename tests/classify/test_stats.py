@@ -25,10 +25,13 @@ def test_mcnemar_matches_statsmodels_and_the_binomial_test():
 
 def _delong_reference(positive, a, b):
     """DeLong et al. (1988) with explicit pairwise kernels (O(n^2)), to check the fast algorithm."""
+
     def components(score):
         psi = (score[positive][:, None] > score[~positive][None, :]) + 0.5 * (
-            score[positive][:, None] == score[~positive][None, :])
+            score[positive][:, None] == score[~positive][None, :]
+        )
         return psi.mean(), psi.mean(1), psi.mean(0)
+
     (auc_a, v10_a, v01_a), (auc_b, v10_b, v01_b) = components(a), components(b)
     s10, s01 = np.cov([v10_a, v10_b]), np.cov([v01_a, v01_b])
     cov = s10 / positive.sum() + s01 / (~positive).sum()

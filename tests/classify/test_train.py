@@ -22,8 +22,9 @@ def test_early_stopping_keeps_the_best_validation_epoch(demo_dataset):
     images, labels = np.array(data.images), data.label_ids
     torch.manual_seed(0)
     model = create_classifier("small-cnn", 1, 2)
-    settings = TrainSettings(epochs=30, patience=2, batch_size=16, learning_rate=3e-3, seed=0, min_steps=4,
-                             min_delta=0.05)
+    settings = TrainSettings(
+        epochs=30, patience=2, batch_size=16, learning_rate=3e-3, seed=0, min_steps=4, min_delta=0.05
+    )
     curves = train_classifier(model, images[:64], labels[:64], images[900:], labels[900:], settings)
     assert len(curves) < 30 and not any(c["improved"] for c in curves[-2:])  # stopped after 2 flat epochs
     best = min(c["val_loss"] for c in curves if c["improved"])

@@ -10,8 +10,15 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 
-def write_dicom(path: Path, pixels: np.ndarray, *, photometric: str = "MONOCHROME2", preamble: bool = True,
-                compress: str | None = None, **attrs) -> Path:
+def write_dicom(
+    path: Path,
+    pixels: np.ndarray,
+    *,
+    photometric: str = "MONOCHROME2",
+    preamble: bool = True,
+    compress: str | None = None,
+    **attrs,
+) -> Path:
     """Write ``pixels`` ((H, W), (F, H, W) or (H, W, 3)) as a DICOM file with header ``attrs``."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()

@@ -12,7 +12,9 @@ from medgan.data.ingest import ingest
 from medgan.data.store import load_images, load_manifest
 
 
-@pytest.mark.parametrize("threads_running", [1, 3])  # 1: forked processes, 3: a threaded host such as Streamlit
+@pytest.mark.parametrize(
+    "threads_running", [1, 3]
+)  # 1: forked processes, 3: a threaded host such as Streamlit
 def test_workers_match_one_worker(tmp_path, make_dicom, monkeypatch, threads_running):
     monkeypatch.setattr(decode.threading, "active_count", lambda: threads_running)
     expected = decode.ProcessPoolExecutor if threads_running == 1 else decode.ThreadPoolExecutor
@@ -23,8 +25,11 @@ def test_workers_match_one_worker(tmp_path, make_dicom, monkeypatch, threads_run
     for folder in ("rgb", "npz"):
         (tmp_path / folder).mkdir(parents=True)
     for i in range(12):
-        make_dicom(tmp_path / "ct" / f"IM{i:02d}", rng.integers(0, 3000, (40, 30)).astype(np.uint16),
-                   PatientID=f"P{i // 3}")
+        make_dicom(
+            tmp_path / "ct" / f"IM{i:02d}",
+            rng.integers(0, 3000, (40, 30)).astype(np.uint16),
+            PatientID=f"P{i // 3}",
+        )
         Image.fromarray(rng.integers(0, 255, (20, 26, 3), dtype=np.uint8)).save(tmp_path / "rgb" / f"{i}.png")
     np.savez(tmp_path / "npz" / "set.npz", images=rng.integers(0, 255, (5, 9, 9), dtype=np.uint8))
     (tmp_path / "ct" / "IM99").write_bytes(b"\0" * 128 + b"DICM" + b"broken")

@@ -62,7 +62,9 @@ def test_percentile_fallback_without_window(make_dicom, tmp_path):
 def test_monochrome1_is_inverted(make_dicom, tmp_path):
     stored = np.tile((np.arange(48) * 16).astype(np.int16), (32, 1))
     mono2 = make_dicom(tmp_path / "m2.dcm", stored, WindowCenter=300, WindowWidth=400)
-    mono1 = make_dicom(tmp_path / "m1.dcm", stored, photometric="MONOCHROME1", WindowCenter=300, WindowWidth=400)
+    mono1 = make_dicom(
+        tmp_path / "m1.dcm", stored, photometric="MONOCHROME1", WindowCenter=300, WindowWidth=400
+    )
     a, b = _read(mono2)[0].pixels, _read(mono1)[0].pixels
     assert np.array_equal(b, 255 - a) and a[0, 0] == 0 and b[0, 0] == 255
 
@@ -196,8 +198,14 @@ def test_dicom_folder_ingest_reports_bad_files_and_keeps_patients_apart(make_dic
 
 @pytest.mark.parametrize(
     ("name", "fast"),
-    [("CT_small.dcm", True), ("MR_small.dcm", True), ("MR_small_padded.dcm", True), ("rtdose.dcm", False),
-     ("MR_small_bigendian.dcm", False), ("MR_small_RLE.dcm", False)],
+    [
+        ("CT_small.dcm", True),
+        ("MR_small.dcm", True),
+        ("MR_small_padded.dcm", True),
+        ("rtdose.dcm", False),
+        ("MR_small_bigendian.dcm", False),
+        ("MR_small_RLE.dcm", False),
+    ],
 )
 def test_fast_native_decoding_matches_pydicom(name, fast):
     ds = open_dataset(Path(get_testdata_file(name)))

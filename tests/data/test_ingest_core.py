@@ -40,7 +40,9 @@ def test_bad_files_are_reported_not_fatal(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(3):
         Image.fromarray(rng.integers(0, 255, (40, 50), dtype=np.uint8)).save(tmp_path / "a" / f"{i}.png")
-        Image.fromarray((rng.integers(0, 65535, (40, 40))).astype(np.uint16)).save(tmp_path / "b" / f"{i}.tif")
+        Image.fromarray((rng.integers(0, 65535, (40, 40))).astype(np.uint16)).save(
+            tmp_path / "b" / f"{i}.tif"
+        )
     (tmp_path / "a" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     (tmp_path / "b" / "notes.txt").write_text("not an image")
     result = ingest(tmp_path, "mixed", resolution=32)

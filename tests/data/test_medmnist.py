@@ -38,7 +38,10 @@ def test_checksum_match_and_mismatch(local_zenodo, monkeypatch, workspace_home):
     good = file_digest(local_zenodo / "breastmnist.npz", "md5")
     monkeypatch.setitem(MEDMNIST, "breastmnist", MedMNISTSet(good, MEDMNIST["breastmnist"].classes))
     path = download("BreastMNIST")
-    assert path == workspace_home / "downloads" / "medmnist" / "breastmnist.npz" and file_digest(path, "md5") == good
+    assert (
+        path == workspace_home / "downloads" / "medmnist" / "breastmnist.npz"
+        and file_digest(path, "md5") == good
+    )
     path.unlink()
     monkeypatch.setitem(MEDMNIST, "breastmnist", MedMNISTSet("0" * 32, MEDMNIST["breastmnist"].classes))
     with pytest.raises(DownloadError, match=f"has MD5 {good}, expected 0{{32}}"):

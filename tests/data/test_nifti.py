@@ -33,7 +33,9 @@ def test_axial_slices_are_oriented_anterior_up(volume_path):
     assert frames[9].pixels.mean() > frames[0].pixels.mean()
 
 
-@pytest.mark.parametrize(("axis", "count", "shape"), [(0, 20, (10, 24)), (1, 24, (10, 20)), (2, 10, (24, 20))])
+@pytest.mark.parametrize(
+    ("axis", "count", "shape"), [(0, 20, (10, 24)), (1, 24, (10, 20)), (2, 10, (24, 20))]
+)
 def test_each_axis(volume_path, axis, count, shape):
     frames = list(read_nifti(volume_path, ReadOptions(nifti_axis=axis)))
     assert len(frames) == count and frames[0].pixels.shape == shape
@@ -43,7 +45,9 @@ def test_stacks_and_4d(tmp_path, volume_path):
     stacks = list(read_nifti(volume_path, ReadOptions(multiframe="stack", stack_depth=3)))
     assert [f.frame for f in stacks] == [0, 3, 6] and stacks[0].pixels.shape == (3, 24, 20)
     cine = tmp_path / "cine.nii"
-    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((8, 8, 2, 5)).astype(np.float32), np.eye(4)), cine)
+    nib.save(
+        nib.Nifti1Image(np.random.default_rng(0).random((8, 8, 2, 5)).astype(np.float32), np.eye(4)), cine
+    )
     frames = list(read_nifti(cine, ReadOptions()))
     assert len(frames) == 10 and frames[-1].frame == 9 and frames[-1].meta["volume"] == "4"
 

@@ -32,8 +32,11 @@ def test_breastmnist_keeps_its_splits_and_class_names(shared_data):
 def test_generic_npz_with_unknown_labels(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "mine.npz"
-    np.savez_compressed(path, images=rng.integers(0, 255, (5, 12, 12, 3), dtype=np.uint8),
-                        labels=np.array([[0], [2], [2], [1], [0]]))
+    np.savez_compressed(
+        path,
+        images=rng.integers(0, 255, (5, 12, 12, 3), dtype=np.uint8),
+        labels=np.array([[0], [2], [2], [1], [0]]),
+    )
     frames = list(read_npz(path, ReadOptions()))
     assert [f.label for f in frames] == ["0", "2", "2", "1", "0"]
     assert frames[0].pixels.shape == (3, 12, 12) and frames[0].split is None

@@ -16,7 +16,9 @@ def _folder(tmp_path):
     for label in ("a", "b"):
         (src / label).mkdir(parents=True)
         for i in range(3):
-            Image.fromarray(np.full((16, 16), 40 * i + (label == "b"), np.uint8)).save(src / label / f"{i}.png")
+            Image.fromarray(np.full((16, 16), 40 * i + (label == "b"), np.uint8)).save(
+                src / label / f"{i}.png"
+            )
     (src / "b" / "junk.txt").write_text("x")
     return src
 

@@ -76,12 +76,16 @@ def test_unknown_labels_are_an_error_not_class_zero():
 def test_an_old_database_is_migrated_to_versions(tmp_path):
     info = ingest(_folder(tmp_path / "src", 10), "scans", resolution=32).dataset
     conn = sqlite3.connect(db.db_path())
-    row = conn.execute("SELECT id, name, source, created, n_images, channels, base_resolution, classes, n_skipped,"
-                       " description FROM datasets").fetchone()
-    conn.executescript("DROP TABLE datasets; CREATE TABLE datasets (id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-                       " source TEXT NOT NULL, created TEXT NOT NULL, n_images INTEGER NOT NULL, channels INTEGER"
-                       " NOT NULL, base_resolution INTEGER NOT NULL, classes TEXT NOT NULL, n_skipped INTEGER NOT"
-                       " NULL DEFAULT 0, description TEXT NOT NULL DEFAULT '');")
+    row = conn.execute(
+        "SELECT id, name, source, created, n_images, channels, base_resolution, classes, n_skipped,"
+        " description FROM datasets"
+    ).fetchone()
+    conn.executescript(
+        "DROP TABLE datasets; CREATE TABLE datasets (id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+        " source TEXT NOT NULL, created TEXT NOT NULL, n_images INTEGER NOT NULL, channels INTEGER"
+        " NOT NULL, base_resolution INTEGER NOT NULL, classes TEXT NOT NULL, n_skipped INTEGER NOT"
+        " NULL DEFAULT 0, description TEXT NOT NULL DEFAULT '');"
+    )
     conn.execute("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?)", row)
     conn.commit()
     conn.close()

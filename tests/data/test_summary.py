@@ -20,8 +20,11 @@ def test_class_table_previews_and_histograms(demo_dataset):
     hist = summary.intensity_histogram(demo_dataset, bins=16, max_images=50)
     assert len(hist) == 32 and np.allclose(hist.groupby("label")["fraction"].sum(), 1.0)
     assert set(hist["n_images"]) == {50}
-    for fig in (summary.class_figure(summary.class_table(manifest)), summary.size_figure(manifest),
-                summary.intensity_figure(hist)):
+    for fig in (
+        summary.class_figure(summary.class_table(manifest)),
+        summary.size_figure(manifest),
+        summary.intensity_figure(hist),
+    ):
         assert len(fig.data) >= 2
 
 

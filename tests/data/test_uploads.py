@@ -36,7 +36,9 @@ def test_one_zip_with_class_folders(workspace_home):
 
 
 def test_one_zip_per_class_and_loose_files(workspace_home):
-    root = unpack_uploads(save_uploads([("cyst.zip", _zip({"a.png": _png(1)})), ("solid.zip", _zip({"b.png": _png(2)}))]))
+    root = unpack_uploads(
+        save_uploads([("cyst.zip", _zip({"a.png": _png(1)})), ("solid.zip", _zip({"b.png": _png(2)}))])
+    )
     assert ingest(root, "per-class", resolution=32).dataset.classes == {"cyst": 1, "solid": 1}
     loose = unpack_uploads(save_uploads([("../../x.png", _png(5)), ("y.png", _png(6))]))
     assert sorted(p.name for p in loose.iterdir()) == ["x.png", "y.png"]

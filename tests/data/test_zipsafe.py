@@ -33,8 +33,12 @@ def _leftovers(dest):
 
 @pytest.mark.parametrize(
     ("entry", "why"),
-    [("../evil.png", r"outside the archive \(\.\.\)"), ("data/../../evil.png", r"\(\.\.\)"),
-     ("/etc/evil.png", "absolute path"), ("C:/evil.png", "absolute path")],
+    [
+        ("../evil.png", r"outside the archive \(\.\.\)"),
+        ("data/../../evil.png", r"\(\.\.\)"),
+        ("/etc/evil.png", "absolute path"),
+        ("C:/evil.png", "absolute path"),
+    ],
 )
 def test_path_tricks_are_refused(tmp_path, entry, why):
     zpath = _zip(tmp_path / "up.zip", {"ok/a.png": _png(1), entry: _png(2)})

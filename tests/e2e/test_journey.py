@@ -17,9 +17,17 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PAGES = {"home": "MedGAN Studio", "data": "Data", "train": "Train", "gallery": "Gallery", "turing": "Visual Turing test",
-         "evaluate": "Evaluate", "embeddings": "Embeddings", "classifier": "Classifier comparison",
-         "export": "Export a synthetic dataset"}
+PAGES = {
+    "home": "MedGAN Studio",
+    "data": "Data",
+    "train": "Train",
+    "gallery": "Gallery",
+    "turing": "Visual Turing test",
+    "evaluate": "Evaluate",
+    "embeddings": "Embeddings",
+    "classifier": "Classifier comparison",
+    "export": "Export a synthetic dataset",
+}
 
 
 def _rss_mb(pid: int) -> float:
@@ -86,7 +94,9 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     first = page.evaluate(step_now)
     page.wait_for_function(f"n => ({step_now})() > n", arg=first, timeout=180_000)  # the live view moves on
     shot(page, "03-train-live")
-    page.get_by_role("button", name="Cancel").click()  # inside the live fragment; the run keeps its checkpoint
+    page.get_by_role(
+        "button", name="Cancel"
+    ).click()  # inside the live fragment; the run keeps its checkpoint
     page.get_by_text("cancelled: step").wait_for(timeout=180_000)
 
     timings["gallery"] = _open(page, url, "gallery")
@@ -122,8 +132,12 @@ def test_whole_journey(app_server, browser, shot, artifacts):
         shown = rater.evaluate("document.querySelector('img.rate-image').src")
         start = time.perf_counter()
         rater.get_by_role("button", name="Save and show next").click()
-        rater.wait_for_function("s => { const i = document.querySelector('img.rate-image'); return i && i.src !== s }",
-                                arg=shown, timeout=60_000, polling=20)
+        rater.wait_for_function(
+            "s => { const i = document.querySelector('img.rate-image'); return i && i.src !== s }",
+            arg=shown,
+            timeout=60_000,
+            polling=20,
+        )
         next_image.append(time.perf_counter() - start)
         rater.get_by_text(f"{n} of ").wait_for(timeout=60_000)
         _idle(rater)
@@ -172,12 +186,17 @@ def test_whole_journey(app_server, browser, shot, artifacts):
         _open(page, url, slugs[i % len(slugs)])
     rss_after = _rss_mb(app_server["pid"])
     ordered = sorted(next_image)
-    measurements = {"page_load_seconds": {k: round(v, 2) for k, v in timings.items()},
-                    "rater_answer_to_next_image_ms": {"n": len(ordered), "median": round(1000 * ordered[len(ordered) // 2]),
-                                                      "max": round(1000 * ordered[-1]),
-                                                      "all": [round(1000 * t) for t in next_image]},
-                    "server_rss_mb_first_load": round(rss_first, 1),
-                    "server_rss_mb_after_journey_and_one_view_of_each_page": round(rss_warm, 1),
-                    "server_rss_mb_after_50_more_views": round(rss_after, 1)}
+    measurements = {
+        "page_load_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "rater_answer_to_next_image_ms": {
+            "n": len(ordered),
+            "median": round(1000 * ordered[len(ordered) // 2]),
+            "max": round(1000 * ordered[-1]),
+            "all": [round(1000 * t) for t in next_image],
+        },
+        "server_rss_mb_first_load": round(rss_first, 1),
+        "server_rss_mb_after_journey_and_one_view_of_each_page": round(rss_warm, 1),
+        "server_rss_mb_after_50_more_views": round(rss_after, 1),
+    }
     (artifacts / "measurements.json").write_text(json.dumps(measurements, indent=2))
     print(json.dumps(measurements, indent=2))

@@ -22,11 +22,14 @@ def test_demo_fid_far_below_untrained_with_baseline(demo_with_domain, capsys):
     demo = load_generator("demo", device="cpu")
     trained, _ = evaluate_generator(demo, n=200)
     untrained, _ = evaluate_generator(_untrained(demo), n=200)
-    fid_trained, fid_untrained = (next(r for r in res["distribution"] if r["metric"] == "FID")
-                                  for res in (trained, untrained))
+    fid_trained, fid_untrained = (
+        next(r for r in res["distribution"] if r["metric"] == "FID") for res in (trained, untrained)
+    )
     with capsys.disabled():
-        print(f"\n[{fid_trained['extractor']}] FID demo {fid_trained['value']:.3f}, untrained "
-              f"{fid_untrained['value']:.3f}, real-vs-real baseline {fid_trained['baseline']:.3f} "
-              f"(n = 200 synthetic, {fid_trained['n_heldout']} held-out vs {fid_trained['n_train']} train)")
+        print(
+            f"\n[{fid_trained['extractor']}] FID demo {fid_trained['value']:.3f}, untrained "
+            f"{fid_untrained['value']:.3f}, real-vs-real baseline {fid_trained['baseline']:.3f} "
+            f"(n = 200 synthetic, {fid_trained['n_heldout']} held-out vs {fid_trained['n_train']} train)"
+        )
     assert fid_trained["baseline"] == fid_untrained["baseline"]
     assert fid_trained["value"] < 0.25 * fid_untrained["value"]

@@ -48,7 +48,10 @@ def test_kid_mean_sd_and_prdc_against_piq():
     real = rng.normal(size=(150, 10))
     near = rng.normal(size=(150, 10))
     far = rng.normal(size=(150, 10)) + 3.0
-    close, distant = kid(real, near, n_subsets=10, subset_size=100), kid(real, far, n_subsets=10, subset_size=100)
+    close, distant = (
+        kid(real, near, n_subsets=10, subset_size=100),
+        kid(real, far, n_subsets=10, subset_size=100),
+    )
     assert distant["kid"] > 10 * abs(close["kid"]) and distant["kid_std"] > 0
     ours = prdc(real, far)
     precision, _ = piq.PR(nearest_k=5)(torch.from_numpy(real), torch.from_numpy(far))
@@ -63,7 +66,9 @@ def test_distribution_table_puts_baseline_and_extractor_beside_each_number():
     assert [r["metric"] for r in rows] == ["FID", "KID", "Precision", "Recall", "Density", "Coverage"]
     fid_row = rows[0]
     assert fid_row["value"] > 3 * fid_row["baseline"]
-    assert all(r["extractor"] == "test-features" and r["n_synthetic"] == 60 and r["n_train"] == 120 for r in rows)
+    assert all(
+        r["extractor"] == "test-features" and r["n_synthetic"] == 60 and r["n_train"] == 120 for r in rows
+    )
     assert rows[1]["sd"] is not None and rows[1]["baseline_sd"] is not None
 
 

@@ -37,9 +37,16 @@ def test_noise_moves_every_metric_away_from_ideal_in_proportion(real):
 def test_ms_ssim_scales_fit_the_image_and_channels_are_handled(real):
     assert [ms_ssim_scales(s) for s in (32, 64, 128, 161, 256)] == [2, 3, 4, 5, 5]
     rgb = np.repeat(real[:4], 3, axis=1)
-    grey_scores, rgb_scores = pairwise_quality(real[:4], real[4:8]), pairwise_quality(rgb, np.repeat(real[4:8], 3, 1))
-    np.testing.assert_allclose(grey_scores["MDSI"], rgb_scores["MDSI"], rtol=1e-4)  # grey = RGB with equal channels
-    frames = np.random.default_rng(2).integers(0, 256, (3, 5, 32, 32), dtype=np.uint8)  # 2.5D stack of 5 frames
+    grey_scores, rgb_scores = (
+        pairwise_quality(real[:4], real[4:8]),
+        pairwise_quality(rgb, np.repeat(real[4:8], 3, 1)),
+    )
+    np.testing.assert_allclose(
+        grey_scores["MDSI"], rgb_scores["MDSI"], rtol=1e-4
+    )  # grey = RGB with equal channels
+    frames = np.random.default_rng(2).integers(
+        0, 256, (3, 5, 32, 32), dtype=np.uint8
+    )  # 2.5D stack of 5 frames
     scores = pairwise_quality(frames, frames)
     assert all(len(v) == 3 for v in scores.values()) and scores["SSIM"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="equal shapes"):

@@ -55,9 +55,10 @@ def test_evaluate_writes_atomic_json_and_history(demo_with_domain, make_generato
     assert messages[-1] == (1.0, "Done") and [f for f, _ in messages] == sorted(f for f, _ in messages)
     report.evaluate("fake-run", n=24)  # same checkpoint, extractor and n: replaces its history point
     history = report.fid_history(report.runs.results_folder("fake-run"))
-    assert len(history) == 1 and history[0]["step"] == 100 and history[0]["fid"] == _row(results, "FID")["value"]
+    assert (
+        len(history) == 1 and history[0]["step"] == 100 and history[0]["fid"] == _row(results, "FID")["value"]
+    )
     assert report.load_pairs("fake-run")["pixel_fake"].shape[1:] == (1, 64, 64)
-
 
 
 @pytest.fixture
@@ -73,13 +74,16 @@ def unbalanced(tmp_path):
 
 
 def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_stated_subsample(
-        unbalanced, make_generator):
+    unbalanced, make_generator
+):
     train = load_images(unbalanced, resolution=64, split="train")
     n_heldout = len(load_images(unbalanced, resolution=64, split=["val", "test"]))
     generator = make_generator(dataset="unbalanced", config={"dataset": "unbalanced"})
     results, _ = report.evaluate_generator(generator, n=100, real_n=40)
     counts = results["sampling"]["synthetic_counts"]
-    assert counts == split_counts(100, ["mass", "normal"], {c: (train.labels == c).sum() for c in ("mass", "normal")})
+    assert counts == split_counts(
+        100, ["mass", "normal"], {c: (train.labels == c).sum() for c in ("mass", "normal")}
+    )
     assert 72 <= counts["mass"] <= 78 and counts["mass"] + counts["normal"] == 100  # 3:1, not an even split
     assert results["n_train"] == 40 and results["n_heldout"] == 40 and results["n_synthetic"] == 100
     text = results["sampling"]["text"]
@@ -87,9 +91,14 @@ def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_s
     per_class = {(r["class"], r["metric"]): r for r in results["per_class"]}
     assert {("mass", "FID"), ("mass", "KID")} <= set(per_class)
     normal = [row for (label, _), row in per_class.items() if label == "normal"]
-    assert [r["metric"] for r in normal] in (["FID", "KID"], [None])  # None: too few normal images, with a reason
+    assert [r["metric"] for r in normal] in (
+        ["FID", "KID"],
+        [None],
+    )  # None: too few normal images, with a reason
     assert normal[0]["metric"] or "fewer than 10 images" in normal[0]["skipped"]
-    assert per_class["mass", "FID"]["n_synthetic"] == counts["mass"] and per_class["mass", "FID"]["baseline"] > 0
+    assert (
+        per_class["mass", "FID"]["n_synthetic"] == counts["mass"] and per_class["mass", "FID"]["baseline"] > 0
+    )
     cached = sorted((unbalanced.folder / "features").glob("*.npy"))
     assert len(cached) == 2  # one seeded subsample per side, cached
     extractor = get_extractor("domain", unbalanced, 64)

@@ -25,8 +25,9 @@ def test_start_button_queues_a_compare_job_and_cancel_stops_it(demo_dataset, mon
     assert not at.exception and not at.error
     job = store.list_jobs(kind="compare")[0]
     assert launched == [job.id] and job.status == "queued"
-    assert CompareConfig.from_dict(job.params) == CompareConfig(dataset="demo-phantom", runs=("demo",), folds=4,
-                                                                sizes=(50, 0))
+    assert CompareConfig.from_dict(job.params) == CompareConfig(
+        dataset="demo-phantom", runs=("demo",), folds=4, sizes=(50, 0)
+    )
     assert "queued" in at.get("progress")[0].proto.text
     at.button(key="clf_cancel").click().run()
     assert not at.exception
@@ -45,9 +46,17 @@ def test_bad_sizes_show_an_error(demo_dataset, monkeypatch):
 
 @pytest.mark.slow
 def test_finished_comparison_shows_table_figures_and_downloads(demo_dataset):
-    config = CompareConfig(dataset=demo_dataset.name, runs=(), arms=("real", "real+classic"), folds=2, epochs=1,
-                           synthetic_per_class=8, sizes=(30, 0), n_bootstrap=20,
-                           min_steps_per_epoch=2)
+    config = CompareConfig(
+        dataset=demo_dataset.name,
+        runs=(),
+        arms=("real", "real+classic"),
+        folds=2,
+        epochs=1,
+        synthetic_per_class=8,
+        sizes=(30, 0),
+        n_bootstrap=20,
+        min_steps_per_epoch=2,
+    )
     run_inline("compare", config.to_dict(), title="page test")
     at = AppTest.from_file(PAGE, default_timeout=90).run()
     assert not at.exception and not at.error

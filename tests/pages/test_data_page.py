@@ -39,7 +39,9 @@ def test_demo_dataset_page(demo_dataset):
     assert "Every file was read." in [m.value for m in at.markdown]
 
 
-def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data, tmp_path, monkeypatch, jobs_here):
+def test_server_folder_import_only_under_allowed_roots(
+    demo_dataset, shared_data, tmp_path, monkeypatch, jobs_here
+):
     monkeypatch.setenv("MEDGAN_DATA_ROOTS", str(shared_data))
     at = _page().run()
     at.text_input(key="data_folder").input(str(tmp_path))
@@ -63,7 +65,9 @@ def test_server_folder_import_only_under_allowed_roots(demo_dataset, shared_data
     assert "Imported 'brain': 252 images" in at.success[0].value
     assert at.selectbox(key="data_dataset").value == "brain" and _metrics(at)["Images"] == "252"
     assert any(w.value.startswith("Every image is its own patient") for w in at.warning)
-    assert any("**Duplicates**" in m.value and "22 set(s) of identical images" in m.value for m in at.markdown)
+    assert any(
+        "**Duplicates**" in m.value and "22 set(s) of identical images" in m.value for m in at.markdown
+    )
     at.text_input(key="data_fo_name").input("brain-unique")
     at.checkbox(key="data_fo_drop").check().run()  # the user drops the copies
     at.button(key="data_folder_import").click().run()
@@ -91,7 +95,9 @@ def _upload(at: AppTest, files: list[tuple[str, bytes]], name: str, replace: boo
     return at.button(key="data_upload_import").click().run()
 
 
-def test_upload_is_only_saved_by_the_page_and_unpacked_by_the_import_job(demo_dataset, workspace_home, jobs_here):
+def test_upload_is_only_saved_by_the_page_and_unpacked_by_the_import_job(
+    demo_dataset, workspace_home, jobs_here
+):
     at = _upload(_page().run(), [("cases.zip", _class_zip())], "uploaded")
     assert not at.exception and not at.error
     (job,) = tasks.store.list_jobs(kind="import")
@@ -105,8 +111,12 @@ def test_upload_is_only_saved_by_the_page_and_unpacked_by_the_import_job(demo_da
 
 
 def test_a_broken_zip_fails_its_job_by_name_and_loses_nothing(demo_dataset, workspace_home, jobs_here):
-    at = _upload(_page().run(), [("good.zip", _class_zip(1)), ("broken.zip", b"PK\x03\x04 not really a zip")],
-                 "demo-phantom", replace=True)  # a new version of the demo, had it been readable
+    at = _upload(
+        _page().run(),
+        [("good.zip", _class_zip(1)), ("broken.zip", b"PK\x03\x04 not really a zip")],
+        "demo-phantom",
+        replace=True,
+    )  # a new version of the demo, had it been readable
     assert tasks.store.list_jobs(kind="import")[0].params["replace"]
     jobs_here()
     at.run()
@@ -114,7 +124,9 @@ def test_a_broken_zip_fails_its_job_by_name_and_loses_nothing(demo_dataset, work
     assert job.status == "failed" and "broken.zip: not a readable ZIP archive" in job.error
     assert any("Import failed" in e.value and "broken.zip" in e.value for e in at.error)
     assert list((workspace_home / "uploads").iterdir()) == []  # the upload is removed ...
-    assert _metrics(at)["Images"] == "1000" and [d.name for d in list_datasets()] == ["demo-phantom"]  # ... only
+    assert _metrics(at)["Images"] == "1000" and [d.name for d in list_datasets()] == [
+        "demo-phantom"
+    ]  # ... only
 
 
 def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
@@ -140,5 +152,8 @@ def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):
     at.selectbox(key="data_dataset").select("ct").run()
     assert not at.exception and at.subheader[1].value == "DICOM"
     header = at.dataframe[1].value
-    assert "PatientID" in set(header["keyword"]) and at.selectbox(key="data_dicom_file").options == ["CT_small.dcm", "MR_small.dcm"]
+    assert "PatientID" in set(header["keyword"]) and at.selectbox(key="data_dicom_file").options == [
+        "CT_small.dcm",
+        "MR_small.dcm",
+    ]
     assert len(at.get("image")[-1].proto.imgs) == 9  # as imported + 8 CT window presets

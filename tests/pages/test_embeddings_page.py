@@ -20,7 +20,9 @@ def page(demo_dataset, monkeypatch) -> AppTest:
 
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     monkeypatch.setattr(domain, "DEFAULT_STEPS", 20)
-    monkeypatch.setattr("medgan.generate.load_generator", lambda run_id: PhantomStandIn(checkpoint_sha256="3" * 64))
+    monkeypatch.setattr(
+        "medgan.generate.load_generator", lambda run_id: PhantomStandIn(checkpoint_sha256="3" * 64)
+    )
     at = AppTest.from_file(PAGE, default_timeout=180)
     at.session_state["embeddings_n"] = 12
     return at
@@ -41,11 +43,15 @@ def test_map_has_one_point_per_image_coloured_by_source_then_class(page, workspa
     at.run()
     assert not at.exception and not at.error
     caption = at.caption[0].value
-    assert caption.startswith("t-SNE of 12 real and 12 synthetic images on features: domain-CNN (demo-phantom")
+    assert caption.startswith(
+        "t-SNE of 12 real and 12 synthetic images on features: domain-CNN (demo-phantom"
+    )
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert sorted(t["name"] for t in figure["data"]) == ["real", "synthetic"]
     assert sum(len(t["customdata"]) for t in figure["data"]) == 24  # x, y are typed arrays
     at.selectbox(key="embeddings_colour").set_value("label").run()
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert sorted(t["name"] for t in figure["data"]) == ["mass", "normal"]
-    assert len(list((workspace_home / "runs" / "demo" / "embeddings").glob("*.npz"))) == 1  # stored for next time
+    assert (
+        len(list((workspace_home / "runs" / "demo" / "embeddings").glob("*.npz"))) == 1
+    )  # stored for next time

@@ -45,8 +45,13 @@ def test_an_evaluation_runs_as_a_job_and_its_result_shows_after_a_reload(page, j
     quality, distribution, per_class = (df.value for df in at.dataframe)
     assert quality["metric"].tolist() == ["PSNR", "SSIM", "MS-SSIM", "MS-GMSD", "MDSI", "HaarPSI"]
     assert (quality["n"] == 24).all() and "±" in quality["mean ± sd"].iloc[0]
-    assert "held-out vs train (baseline)" in distribution.columns and (distribution["n_synthetic"] == 24).all()
-    assert sorted(set(per_class["class"])) == ["mass", "normal"] and set(per_class["metric"]) == {"FID", "KID"}
+    assert (
+        "held-out vs train (baseline)" in distribution.columns and (distribution["n_synthetic"] == 24).all()
+    )
+    assert sorted(set(per_class["class"])) == ["mass", "normal"] and set(per_class["metric"]) == {
+        "FID",
+        "KID",
+    }
     assert any("class proportions (mass 12, normal 12)" in c.value for c in at.caption)
     assert any("Pixel space" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 3  # FID over steps, two distance histograms

@@ -13,12 +13,18 @@ from medgan.turing.study import StudySpec, create_study
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-
 @pytest.fixture
 def rater_study(demo_dataset):
     """A small study on the demo dataset with the shipped demo generator: 2 real + 2 synthetic, raters A and B."""
-    spec = StudySpec(name="page-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
-                     raters=["A", "B"], seed=5)
+    spec = StudySpec(
+        name="page-study",
+        dataset=demo_dataset.name,
+        run_id="demo",
+        n_real=2,
+        n_synthetic=2,
+        raters=["A", "B"],
+        seed=5,
+    )
     return create_study(spec)
 
 
@@ -34,11 +40,14 @@ def test_rater_link_shows_only_the_rating_screen(rater_study):
     assert not at.exception
     assert [t.value for t in at.title] == ["Real or synthetic?"]
     assert "0 of 4 images rated" in at.get("progress")[0].proto.text
-    shown = [m.value for m in at.markdown if "<img class=\"rate-image\"" in m.value]
-    assert len(shown) == 1 and 'src="data:image/png;base64,' in shown[0]  # our PNG inline: no file name, no URL
+    shown = [m.value for m in at.markdown if '<img class="rate-image"' in m.value]
+    assert (
+        len(shown) == 1 and 'src="data:image/png;base64,' in shown[0]
+    )  # our PNG inline: no file name, no URL
     assert at.radio(key="rate_answer").options == ["Real", "Synthetic"]
     texts = " ".join(m.value for m in at.markdown if "<img" not in m.value) + " ".join(
-        c.value for c in at.caption)
+        c.value for c in at.caption
+    )
     assert "mass" not in texts and "normal" not in texts and "demo" not in texts  # no labels, no sources
     assert not at.sidebar.children or all(not c.children for c in at.sidebar.children.values())
 
@@ -65,9 +74,12 @@ def test_answering_saves_at_once_and_resume_continues(rater_study):
     assert not at.exception
     rows = store.ratings_with_truth(raters[0].study_id)
     assert [(r["image_id"], r["answer"], r["confidence"], r["comment"]) for r in rows] == [
-        (order[0], "synthetic", 4, "too smooth")]
+        (order[0], "synthetic", 4, "too smooth")
+    ]
     assert "1 of 4 images rated" in at.get("progress")[0].proto.text
-    assert at.radio(key="rate_answer").value is None and at.radio(key="rate_confidence").value is None  # cleared
+    assert (
+        at.radio(key="rate_answer").value is None and at.radio(key="rate_confidence").value is None
+    )  # cleared
     assert order[1] in at.session_state["rate_prefetch"] or order[2] in at.session_state["rate_prefetch"]
     again = _open(token)  # a new visit with the same link resumes at the second image
     assert "1 of 4 images rated" in again.get("progress")[0].proto.text

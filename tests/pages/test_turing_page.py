@@ -14,12 +14,19 @@ from medgan.turing.study import StudySpec, create_study
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "turing.py")
 
 
-
 @pytest.fixture
 def owner_study(demo_dataset, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
-    spec = StudySpec(name="owner-study", dataset=demo_dataset.name, run_id="demo", n_real=2, n_synthetic=2,
-                     raters=["A", "B"], per_class=True, seed=5)
+    spec = StudySpec(
+        name="owner-study",
+        dataset=demo_dataset.name,
+        run_id="demo",
+        n_real=2,
+        n_synthetic=2,
+        raters=["A", "B"],
+        per_class=True,
+        seed=5,
+    )
     return create_study(spec)
 
 
@@ -90,7 +97,10 @@ def test_create_a_study_through_the_form_with_the_demo_generator(demo_dataset, m
     assert not at.exception and "created with 10 images" in at.success[0].value  # (2 + 3) x 2 classes
     study = store.get_study("form-study")
     assert study.run_id == "demo" and study.per_class
-    assert study.details["counts"] == {"real": {"mass": 2, "normal": 2}, "synthetic": {"mass": 3, "normal": 3}}
+    assert study.details["counts"] == {
+        "real": {"mass": 2, "normal": 2},
+        "synthetic": {"mass": 3, "normal": 3},
+    }
     assert [r.name for r in store.list_raters(study.id)] == ["Ann", "Ben"]
     at.text_input(key="turing_name").input("form-study")
     at.button[0].click().run()

@@ -1,4 +1,5 @@
-"""``config.amp`` on CPU: bf16 autocast in the training step where AMX runs it, fp32 with ``amp=False``;
+"""``config.amp`` on CPU: bf16 autocast in the training step where the CPU has bf16 units (AMX or
+AVX512-BF16), fp32 elsewhere and with ``amp=False``;
 losses and the fixed-noise samples (inference, outside autocast) in fp32 either way."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ import pytest
 import torch
 
 from medgan import runs
+from medgan.train.device import cpu_runs_bf16
 from medgan.train.trainer import Trainer, create_run
 from tests.train.helpers import tiny_config
 
-AMX = torch.cpu._is_amx_tile_supported()
+BF16 = torch.bfloat16 if cpu_runs_bf16() else None
 
 
 def _conv_dtypes(trainer: Trainer, work) -> set[torch.dtype]:
@@ -31,15 +33,15 @@ def _conv_dtypes(trainer: Trainer, work) -> set[torch.dtype]:
     return seen
 
 
-@pytest.mark.skipif(not AMX, reason="this CPU has no AMX tiles: config.amp leaves CPU training in fp32 there")
 @pytest.mark.parametrize("amp", [True, False])
-def test_cpu_amp_trains_in_bf16_on_amx_and_fp32_without(demo_dataset, amp):
+def test_cpu_amp_trains_in_bf16_where_the_cpu_has_bf16_units_and_fp32_without(demo_dataset, amp):
     config = tiny_config(amp=amp)
     trainer = Trainer(config, runs.run_dir(create_run(config)))
-    assert trainer.amp_dtype == (torch.bfloat16 if amp else None)
+    expected = BF16 if amp else None
+    assert trainer.amp_dtype == expected
     stats: dict = {}
     step_dtypes = _conv_dtypes(trainer, lambda: stats.update(trainer.train_step()))
-    assert step_dtypes == ({torch.bfloat16} if amp else {torch.float32})
+    assert step_dtypes == {expected or torch.float32}
     for name, value in stats.items():
         assert torch.as_tensor(value).dtype == torch.float32, name
     assert _conv_dtypes(trainer, trainer.fixed_samples) == {torch.float32}

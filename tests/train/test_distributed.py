@@ -26,7 +26,14 @@ from medgan.train.trainer import create_run
 from tests.train.helpers import tiny_config
 
 TORCHRUN_TRAIN = [
-    sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "medgan", "train",
+    sys.executable,
+    "-m",
+    "torch.distributed.run",
+    "--standalone",
+    "--nproc_per_node=2",
+    "-m",
+    "medgan",
+    "train",
 ]
 
 
@@ -192,7 +199,11 @@ def test_sync_batchnorm_only_on_cuda_under_ddp_when_asked():
     G, _ = build_models(ModelConfig("dcgan", 32, 1, 0, 16, 8))
     state = {k: v.clone() for k, v in G.state_dict().items()}
     cuda, two = torch.device("cuda", 0), DistInfo(0, 2)
-    for info, device, enabled in [(two, torch.device("cpu"), True), (DistInfo(), cuda, True), (two, cuda, False)]:
+    for info, device, enabled in [
+        (two, torch.device("cpu"), True),
+        (DistInfo(), cuda, True),
+        (two, cuda, False),
+    ]:
         assert sync_batchnorm(G, info, device, enabled) is G
     synced = sync_batchnorm(G, two, cuda, True)
     assert any(isinstance(m, nn.SyncBatchNorm) for m in synced.modules())

@@ -39,6 +39,14 @@ def study(demo_dataset, fake_generator):
     """A per-class study (3 real + 3 synthetic per class = 12 images) with raters A, B, C."""
     from medgan.turing.study import StudySpec, create_study
 
-    spec = StudySpec(name="pilot", dataset=demo_dataset.name, run_id="fake-run", n_real=3, n_synthetic=3,
-                     raters=["A", "B", "C"], per_class=True, seed=7)
+    spec = StudySpec(
+        name="pilot",
+        dataset=demo_dataset.name,
+        run_id="fake-run",
+        n_real=3,
+        n_synthetic=3,
+        raters=["A", "B", "C"],
+        per_class=True,
+        seed=7,
+    )
     return create_study(spec, generator=fake_generator)

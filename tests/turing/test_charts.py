@@ -12,8 +12,11 @@ def _results() -> dict:
     truth = np.array([1, 1, 0, 0, 1, 0], bool)
     a = stats.detection_metrics(truth, np.array([1, 1, 0, 0, 0, 0], bool))
     pooled = stats.detection_metrics(np.r_[truth, truth], np.r_[truth, ~truth])
-    return {"per_rater": [{"rater": "A", **a}], "pooled": pooled,
-            "by_confidence": stats.accuracy_by_confidence([1, 5, 5], [False, True, True])}
+    return {
+        "per_rater": [{"rater": "A", **a}],
+        "pooled": pooled,
+        "by_confidence": stats.accuracy_by_confidence([1, 5, 5], [False, True, True]),
+    }
 
 
 def test_rater_metrics_figure():

@@ -56,17 +56,38 @@ def test_results_text_and_errors(study, capsys):
 
 def test_create_with_the_demo_generator(demo_dataset, capsys, monkeypatch):
     monkeypatch.setenv("MEDGAN_BASE_URL", "https://studio.example.org")
-    code, out = _json(capsys, ["turing", "create", "--name", "cli", "--dataset", demo_dataset.name, "--run", "demo",
-                               "--real", "2", "--synthetic", "2", "--per-class", "--seed", "3", "--raters", "A, B",
-                               "--json"])
+    code, out = _json(
+        capsys,
+        [
+            "turing",
+            "create",
+            "--name",
+            "cli",
+            "--dataset",
+            demo_dataset.name,
+            "--run",
+            "demo",
+            "--real",
+            "2",
+            "--synthetic",
+            "2",
+            "--per-class",
+            "--seed",
+            "3",
+            "--raters",
+            "A, B",
+            "--json",
+        ],
+    )
     assert code == 0 and out["n_images"] == 8
     assert [r["rater"] for r in out["raters"]] == ["A", "B"]
     assert all(r["link"] == f"https://studio.example.org/?rater={r['token']}" for r in out["raters"])
     assert store.get_study("cli").details["checkpoint_sha256"]
 
 
-def test_create_warns_about_a_local_address_and_another_datasets_generator(demo_dataset, capsys, monkeypatch,
-                                                                          tmp_path):
+def test_create_warns_about_a_local_address_and_another_datasets_generator(
+    demo_dataset, capsys, monkeypatch, tmp_path
+):
     import numpy as np
     from PIL import Image
 
@@ -78,8 +99,24 @@ def test_create_warns_about_a_local_address_and_another_datasets_generator(demo_
             Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(tmp_path / "src" / label / f"{i}.png")
     ingest(tmp_path / "src", "other", resolution=64)
     monkeypatch.delenv("MEDGAN_BASE_URL", raising=False)
-    code = main(["turing", "create", "--name", "mixed", "--dataset", "other", "--run", "demo", "--real", "1",
-                 "--synthetic", "1", "--raters", "A"])
+    code = main(
+        [
+            "turing",
+            "create",
+            "--name",
+            "mixed",
+            "--dataset",
+            "other",
+            "--run",
+            "demo",
+            "--real",
+            "1",
+            "--synthetic",
+            "1",
+            "--raters",
+            "A",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0 and "trained on 'demo-phantom', not on 'other'" in err
     assert "only opens on this machine" in err

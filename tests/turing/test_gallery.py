@@ -16,8 +16,9 @@ def test_class_gallery_shapes_and_nearest_neighbours(demo_dataset, fake_generato
     assert fake_generator.calls == [(4, "mass", 2)]
     real_rows = {bytes(im) for im in np.asarray(train.images)[train.labels == "mass"]}
     assert all(bytes(im) in real_rows for im in gallery.real)  # real images are training images of the class
-    for syn, near, row, dist in zip(gallery.synthetic, gallery.nearest, gallery.nearest_rows, gallery.distances,
-                                    strict=True):
+    for syn, near, row, dist in zip(
+        gallery.synthetic, gallery.nearest, gallery.nearest_rows, gallery.distances, strict=True
+    ):
         np.testing.assert_array_equal(near, np.asarray(train.images)[list(train.indices).index(row)])
         rms = np.sqrt(((syn.astype(float) - near.astype(float)) ** 2).mean())
         assert dist == pytest.approx(rms)

@@ -69,7 +69,9 @@ def test_pooled_numbers_are_clustered_by_image(rated_study):
     assert pooled["n_images"] == 12 and pooled["n"] == 36 and "GEE" in pooled["method"]
     acc = pooled["accuracy"]
     assert acc["ci_low"] <= acc["value"] <= acc["ci_high"]
-    assert acc["ci_high"] - acc["ci_low"] != pytest.approx(acc["naive_ci_high"] - acc["naive_ci_low"], abs=1e-3)
+    assert acc["ci_high"] - acc["ci_low"] != pytest.approx(
+        acc["naive_ci_high"] - acc["naive_ci_low"], abs=1e-3
+    )
     assert pooled["naive_binomial_p"] == pytest.approx(results.stats.binomial_p_value(26, 36))
 
 
@@ -86,7 +88,8 @@ def test_agreement_matches_statsmodels_and_sklearn(rated_study):
     assert set(pairs) == {("A", "B"), ("A", "C"), ("B", "C")}
     for (x, y), kappa in pairs.items():
         assert kappa == pytest.approx(cohen_kappa_score(wide[x], wide[y]), abs=1e-12) or (
-            np.isnan(kappa) and np.isnan(cohen_kappa_score(wide[x], wide[y])))
+            np.isnan(kappa) and np.isnan(cohen_kappa_score(wide[x], wide[y]))
+        )
 
 
 def test_accuracy_by_confidence(rated_study):

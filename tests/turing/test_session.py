@@ -80,8 +80,10 @@ def test_concurrent_raters_lose_nothing(study):
     threads = []
     for rater in raters:  # each rater answers from two browser tabs at once, half the images each
         order = session.image_order(rater.token)
-        threads += [threading.Thread(target=rate, args=(rater.token, order[0::2])),
-                    threading.Thread(target=rate, args=(rater.token, order[1::2]))]
+        threads += [
+            threading.Thread(target=rate, args=(rater.token, order[0::2])),
+            threading.Thread(target=rate, args=(rater.token, order[1::2])),
+        ]
     for thread in threads:
         thread.start()
     for thread in threads:

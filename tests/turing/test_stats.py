@@ -14,11 +14,38 @@ from medgan.turing import stats
 
 # Fleiss (1971), Table 1: 30 patients, 6 psychiatrists, 5 diagnoses (counts per patient and diagnosis).
 # Published kappa 0.430 (statsmodels and R irr::kappam.fleiss give 0.4302445).
-FLEISS_1971 = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0], [2, 0, 4, 0, 0],
-               [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6], [1, 0, 0, 5, 0], [1, 1, 0, 4, 0],
-               [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1], [0, 0, 5, 0, 1], [3, 0, 0, 1, 2], [5, 1, 0, 0, 0],
-               [0, 2, 0, 4, 0], [1, 0, 2, 0, 3], [0, 0, 0, 0, 6], [0, 1, 0, 5, 0], [0, 2, 0, 1, 3], [2, 0, 0, 4, 0],
-               [1, 0, 0, 4, 1], [0, 5, 0, 1, 0], [4, 0, 0, 0, 2], [0, 2, 0, 4, 0], [1, 0, 5, 0, 0], [0, 0, 0, 0, 6]]
+FLEISS_1971 = [
+    [0, 0, 0, 6, 0],
+    [0, 3, 0, 0, 3],
+    [0, 1, 4, 0, 1],
+    [0, 0, 0, 0, 6],
+    [0, 3, 0, 3, 0],
+    [2, 0, 4, 0, 0],
+    [0, 0, 4, 0, 2],
+    [2, 0, 3, 1, 0],
+    [2, 0, 0, 4, 0],
+    [0, 0, 0, 0, 6],
+    [1, 0, 0, 5, 0],
+    [1, 1, 0, 4, 0],
+    [0, 3, 3, 0, 0],
+    [1, 0, 0, 5, 0],
+    [0, 2, 0, 3, 1],
+    [0, 0, 5, 0, 1],
+    [3, 0, 0, 1, 2],
+    [5, 1, 0, 0, 0],
+    [0, 2, 0, 4, 0],
+    [1, 0, 2, 0, 3],
+    [0, 0, 0, 0, 6],
+    [0, 1, 0, 5, 0],
+    [0, 2, 0, 1, 3],
+    [2, 0, 0, 4, 0],
+    [1, 0, 0, 4, 1],
+    [0, 5, 0, 1, 0],
+    [4, 0, 0, 0, 2],
+    [0, 2, 0, 4, 0],
+    [1, 0, 5, 0, 0],
+    [0, 0, 0, 0, 6],
+]
 
 
 def test_fleiss_kappa_on_the_published_1971_table():
@@ -62,7 +89,9 @@ def test_wilson_interval_hand_value_and_statsmodels():
     low, high = stats.wilson_interval(8, 10)  # by hand: centre 0.7167, half-width 0.2266
     assert (low, high) == pytest.approx((0.4902, 0.9433), abs=1e-4)
     for k, n in [(0, 10), (10, 10), (3, 17), (50, 100)]:
-        assert stats.wilson_interval(k, n) == pytest.approx(proportion_confint(k, n, method="wilson"), abs=1e-12)
+        assert stats.wilson_interval(k, n) == pytest.approx(
+            proportion_confint(k, n, method="wilson"), abs=1e-12
+        )
     assert all(math.isnan(v) for v in stats.wilson_interval(0, 0))
 
 
@@ -106,10 +135,17 @@ def test_clustered_proportion_is_the_statsmodels_gee_fit():
 
     correct, images = _simulated_study(np.random.default_rng(3))
     result = stats.clustered_proportion(correct, images)
-    fit = sm.GEE(correct.astype(float), np.ones((len(correct), 1)), groups=images, family=sm.families.Binomial(),
-                 cov_struct=sm.cov_struct.Exchangeable()).fit()
+    fit = sm.GEE(
+        correct.astype(float),
+        np.ones((len(correct), 1)),
+        groups=images,
+        family=sm.families.Binomial(),
+        cov_struct=sm.cov_struct.Exchangeable(),
+    ).fit()
     low, high = fit.conf_int()[0]
-    assert (result["ci_low"], result["ci_high"]) == pytest.approx((1 / (1 + np.exp(-low)), 1 / (1 + np.exp(-high))))
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx(
+        (1 / (1 + np.exp(-low)), 1 / (1 + np.exp(-high)))
+    )
     assert result["p_value"] == pytest.approx(fit.pvalues[0])
     assert result["n"] == 200 and result["n_clusters"] == 40 and result["within_cluster_correlation"] > 0.1
     assert result["ci_high"] - result["ci_low"] > 1.5 * (result["naive_ci_high"] - result["naive_ci_low"])
@@ -133,4 +169,6 @@ def test_clustered_proportion_without_variation_or_with_few_images_falls_back_to
     assert result["p_value"] == pytest.approx(stats.binomial_p_value(12, 12))
     few = stats.clustered_proportion(np.array([1, 0, 0, 1, 1, 1, 1, 0], bool), np.repeat(np.arange(4), 2))
     assert "fewer than 10 images" in few["method"] and few["value"] == 5 / 8
-    assert (few["ci_low"], few["ci_high"]) == pytest.approx(proportion_confint(2, 4, method="wilson"))  # 2.5 -> 2
+    assert (few["ci_low"], few["ci_high"]) == pytest.approx(
+        proportion_confint(2, 4, method="wilson")
+    )  # 2.5 -> 2

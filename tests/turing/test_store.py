@@ -23,8 +23,9 @@ def test_ratings_cannot_be_updated_or_deleted(study):
             conn.execute("UPDATE turing_ratings SET answer = 'real' WHERE id = ?", (rating_id,))
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute("DELETE FROM turing_ratings WHERE id = ?", (rating_id,))
-        row = conn.execute("SELECT answer, confidence, comment FROM turing_ratings WHERE id = ?",
-                           (rating_id,)).fetchone()
+        row = conn.execute(
+            "SELECT answer, confidence, comment FROM turing_ratings WHERE id = ?", (rating_id,)
+        ).fetchone()
     finally:
         conn.close()
     assert tuple(row) == ("synthetic", 4, "edges look smooth")
@@ -45,8 +46,9 @@ def test_truth_lives_in_its_own_table(study):
     conn = store.connect()
     try:
         image_columns = [r["name"] for r in conn.execute("PRAGMA table_info(turing_images)")]
-        truth = conn.execute("SELECT source, COUNT(*) FROM turing_truth WHERE study_id = ? GROUP BY source",
-                             (s.id,)).fetchall()
+        truth = conn.execute(
+            "SELECT source, COUNT(*) FROM turing_truth WHERE study_id = ? GROUP BY source", (s.id,)
+        ).fetchall()
     finally:
         conn.close()
     assert image_columns == ["id", "study_id", "png"]
@@ -74,13 +76,17 @@ def test_deleting_a_study_removes_its_rows_and_keeps_ratings_append_only(study):
     s, raters = study
     session.record_answer(raters[0].token, session.next_image_id(raters[0].token), "real", 4)
     plan = manage.plan_delete("study", s.id)
-    assert plan.removes == ["study 'pilot': 3 raters (their links stop working), 12 images with their truth, 1 ratings"]
+    assert plan.removes == [
+        "study 'pilot': 3 raters (their links stop working), 12 images with their truth, 1 ratings"
+    ]
     manage.delete(plan)
     assert store.list_studies() == [] and store.find_rater(raters[0].token) is None
     conn = store.connect()
     try:
         assert conn.execute("SELECT COUNT(*) FROM turing_ratings").fetchone()[0] == 0
-        guard = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'turing_ratings_no_delete'"
+        guard = (
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'turing_ratings_no_delete'"
+        )
         assert conn.execute(guard).fetchone()[0] == 1  # the append-only guard is back
     finally:
         conn.close()

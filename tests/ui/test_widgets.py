@@ -26,7 +26,9 @@ def test_a_cancelled_run_with_a_checkpoint_is_offered(lab):
     assert run.status == "cancelled" and run.step == 3 and run.has_checkpoint
     at = _app(None)
     assert not at.exception
-    assert at.selectbox(key="picker").options[1].startswith(f"{lab} (dcgan, demo-phantom, cancelled, step 3/8)")
+    assert (
+        at.selectbox(key="picker").options[1].startswith(f"{lab} (dcgan, demo-phantom, cancelled, step 3/8)")
+    )
 
 
 def test_runs_of_other_datasets_need_a_toggle_and_bring_a_warning(lab):
@@ -43,8 +45,18 @@ def test_only_runs_of_the_chosen_dataset_unless_asked(lab):
     from medgan.train.config import TrainConfig
     from medgan.train.trainer import create_run, train_run
 
-    config = {"dataset": "other", "arch": "dcgan", "resolution": 32, "batch_size": 4, "steps": 2, "width": 8,
-              "z_dim": 16, "ema": False, "device": "cpu", "checkpoint_every": 1}
+    config = {
+        "dataset": "other",
+        "arch": "dcgan",
+        "resolution": 32,
+        "batch_size": 4,
+        "steps": 2,
+        "width": 8,
+        "z_dim": 16,
+        "ema": False,
+        "device": "cpu",
+        "checkpoint_every": 1,
+    }
     other = create_run(TrainConfig.from_dict(config))
     unfinished = create_run(TrainConfig.from_dict(config))  # no checkpoint yet: never offered
     train_run(other)
