@@ -34,6 +34,7 @@ from pydicom.pixels import (
 )
 from pydicom.tag import Tag
 
+from medgan.data.dicom_linear import linear_voi, scale_range
 from medgan.data.imageops import scale_to_uint8, window_to_uint8
 
 Counts = Callable[[], np.ndarray] | None
@@ -113,15 +114,6 @@ def _identity_modality(view: Dataset) -> bool:
     )
 
 
-def _scale(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``[lo, hi]`` -> 0-255 uint8, rounding half up."""
-    span = hi - lo
-    scaled = (
-        (np.asarray(values, np.float64) - lo) * (255.0 / span) if span > 0 else np.zeros(np.shape(values))
-    )
-    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
-
-
 def _with_window(view: Dataset, window: tuple[float, float]) -> Dataset:
     """A copy of ``view`` holding only the user's LINEAR window as its VOI."""
     out = _view(view)
@@ -140,7 +132,7 @@ def windowed_uint8(values: np.ndarray, view: Dataset) -> np.ndarray:
     )  # one call; the ends give pydicom's y_min, y_max
     with np.errstate(over="ignore"):
         mapped = apply_windowing(flat, _view(view))
-    return _scale(mapped[2:].reshape(np.shape(values)), mapped[0], mapped[1])
+    return scale_range(mapped[2:].reshape(np.shape(values)), mapped[0], mapped[1])
 
 
 def window_from_range(lo: float, hi: float) -> tuple[float, float]:
@@ -164,7 +156,7 @@ def _fallback(values: np.ndarray, view: Dataset, counts: Counts) -> tuple[np.nda
     """No usable VOI: the stored range for images of at most 8 Bits Stored, else the percentile window."""
     bits = int(view.get("BitsStored") or 0)
     if _identity_modality(view) and 0 < bits <= 8 and view.get("PixelRepresentation", 0) == 0:
-        return _scale(values, 0, 2**bits - 1), f"stored range (Bits Stored {bits})"
+        return scale_range(values, 0, 2**bits - 1), f"stored range (Bits Stored {bits})"
     if counts is None:
         return scale_to_uint8(np.asarray(values, np.float32)), PERCENTILE
     found = _weighted_percentile_window(values, counts())
@@ -185,7 +177,7 @@ def voi_uint8(
         ), f"window {window[0]:g}/{window[1]:g} (user)"
     if view.get("VOILUTSequence"):
         bits = int(view.VOILUTSequence[0].LUTDescriptor[2])
-        return _scale(
+        return scale_range(
             apply_voi_lut(values, view, index=0, prefer_lut=True), 0, 2**bits - 1
         ), "VOI LUT (header)"
     if view.get("WindowCenter") not in (None, "") and view.get("WindowWidth") not in (None, ""):
@@ -209,7 +201,7 @@ def presentation_uint8(out: np.ndarray, view: Dataset) -> tuple[np.ndarray, str]
         p_values = apply_presentation_lut(ramp, view)
         if "PresentationLUTSequence" in view:
             bits = int(view.PresentationLUTSequence[0].LUTDescriptor[2])
-            return _scale(p_values, 0, 2**bits - 1)[out], ", Presentation LUT (header)"
+            return scale_range(p_values, 0, 2**bits - 1)[out], ", Presentation LUT (header)"
         shape = str(view.PresentationLUTShape).strip().upper()
         return np.clip(p_values + 0.5, 0, 255).astype(np.uint8)[out], (
             "" if shape == "IDENTITY" else f", {shape}"
@@ -237,11 +229,25 @@ def stored_uint8(
 ) -> tuple[np.ndarray, str]:
     """Stored grayscale values -> display uint8 through :func:`grayscale_uint8`, one ``view`` for all of ``arr``.
 
-    8/16-bit integer images run the pipeline once per distinct level (a lookup table over their value
-    range) and then take one gather, several times faster than running it on every pixel.
+    The common linear case takes :mod:`medgan.data.dicom_linear` (the same result without pydicom's per-call
+    overhead); anything else runs pydicom's functions.
     """
+    linear = linear_voi(view, window)
+    if linear is not None:
+        return _through_levels(arr, linear.mapped)
+    return _through_levels(
+        arr, lambda values, counts: grayscale_uint8(apply_modality_lut(values, view), view, window, counts)
+    )
+
+
+def _through_levels(
+    arr: np.ndarray, mapping: Callable[[np.ndarray, Counts], tuple[np.ndarray, str]]
+) -> tuple[np.ndarray, str]:
+    """``mapping(values, counts)`` of stored ``arr``: 8/16-bit integer images are mapped once per distinct level
+    (a lookup table over their value range) and then take one gather, several times faster than mapping every
+    pixel; ``counts`` then returns how often each level occurs."""
     if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2 or arr.size < 4096:
-        return grayscale_uint8(apply_modality_lut(arr, view), view, window)
+        return mapping(arr, None)
     lo, hi = int(arr.min()), int(arr.max())
     if (
         lo >= 0
@@ -251,12 +257,7 @@ def stored_uint8(
         index = arr.astype(np.int32) - lo
     first = 0 if lo >= 0 else lo
     levels = np.arange(first, hi + 1, dtype=arr.dtype)
-    lut, how = grayscale_uint8(
-        apply_modality_lut(levels, view),
-        view,
-        window,
-        counts=lambda: np.bincount(index.ravel(), minlength=len(levels)),
-    )
+    lut, how = mapping(levels, lambda: np.bincount(index.ravel(), minlength=len(levels)))
     return np.take(lut, index), how  # take: several times faster than lut[index] for 16-bit indices
 
 
@@ -264,6 +265,9 @@ def grayscale_frames(
     arr: np.ndarray, ds: Dataset, window: tuple[float, float] | None
 ) -> tuple[np.ndarray, str]:
     """Stored frames (F, H, W) -> display uint8 (F, H, W), each frame by its own functional-group values."""
+    linear = linear_voi(ds, window)
+    if linear is not None:  # the common case: no functional groups, no view to build
+        return _through_levels(arr, linear.mapped)
     views = frame_views(ds)
     if len(views) != len(arr):
         views = [views[0]] * len(arr)
@@ -293,4 +297,4 @@ def colour_uint8(arr: np.ndarray, ds: Dataset) -> np.ndarray:
         return rgb
     if rgb.size and rgb.max() > top:
         top = np.iinfo(rgb.dtype).max if rgb.dtype.kind in "iu" else float(rgb.max())
-    return _scale(rgb, 0, top)
+    return scale_range(rgb, 0, top)
