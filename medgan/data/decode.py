@@ -5,12 +5,13 @@ each file is independent. Workers are processes forked from this one when it run
 jobs, benchmarks): parsing is mostly Python, so processes scale where threads share one GIL, and forking
 costs no start-up. Forking a multi-threaded process (the Streamlit server) is unsafe, so there the workers
 are threads, which still overlap Pillow, numpy and file reads. Results come back in file order, so the
-manifest does not depend on the worker count, and only a few files per worker are in flight, so memory stays
-flat. ``.npz`` files hold whole datasets and are streamed in the caller.
+manifest does not depend on the worker count; files go to the workers a few per task (:data:`CHUNK_FILES`: less
+hand-over per file) and only a few per worker are in flight, so memory stays flat. ``.npz`` files hold whole datasets and are streamed in the caller.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import threading
@@ -27,7 +28,8 @@ from medgan.data.readers import ReadOptions, reader_for, readers
 UNRECOGNISED = "not a recognised image format (PNG, JPEG, TIFF, DICOM, NIfTI, .npz)"
 PARALLEL_MIN_FILES = 16
 MAX_WORKERS = 4
-_IN_FLIGHT_PER_WORKER = 8
+_IN_FLIGHT_PER_WORKER = 8  # files handed to a worker ahead of time
+CHUNK_FILES = 4  # files per pool task
 _STREAMED_SUFFIXES = (".npz",)
 
 Decoded = tuple[Frame, int, int]  # frame with pixels resized to (C, R, R), source height, source width
@@ -71,6 +73,19 @@ def read_file(path: Path, options: ReadOptions, resolution: int) -> tuple[list[D
     except Exception as exc:  # one broken file must never end the import
         return out, _reason(exc)
     return out, None
+
+
+def read_files(
+    paths: list[Path], options: ReadOptions, resolution: int
+) -> list[tuple[list[Decoded], str | None]]:
+    """Pool task: :func:`read_file` of each of ``paths`` (one task per few files: less hand-over per file);
+    ``.npz`` files, which hold whole datasets, come back as ``([], _STREAM)`` unread."""
+    return [
+        ([], _STREAM)
+        if path.name.lower().endswith(_STREAMED_SUFFIXES)
+        else read_file(path, options, resolution)
+        for path in paths
+    ]
 
 
 def _can_fork() -> bool:
@@ -122,39 +137,31 @@ def decode_files(
         return
     workers = min(workers, budget.max_decode_workers())  # peak memory stays within the decode budget
     readers()  # import every reader module before workers look readers up (or are forked)
-    pending: deque[tuple[Path, Future | None]] = deque()
+    pending: deque[tuple[list[Path], Future]] = deque()
     todo = iter(files)
     with _executor(workers) as pool:
 
         def submit_next() -> None:
-            path = next(todo, None)
-            if path is not None:
-                streamed = path.name.lower().endswith(_STREAMED_SUFFIXES)
-                pending.append(
-                    (path, None if streamed else pool.submit(read_file, path, options, resolution))
-                )
+            chunk = list(itertools.islice(todo, CHUNK_FILES))
+            if chunk:
+                pending.append((chunk, pool.submit(read_files, chunk, options, resolution)))
 
-        for _ in range(workers * _IN_FLIGHT_PER_WORKER):
+        for _ in range(workers * _IN_FLIGHT_PER_WORKER // CHUNK_FILES):
             submit_next()
         try:
             while pending:
-                path, future = pending.popleft()
+                chunk, future = pending.popleft()
                 submit_next()
-                if future is None:
-                    yield from decode_files(
-                        [path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done
-                    )
-                    continue
-                frames, reason = future.result()
-                if reason == _STREAM:
-                    yield from decode_files(
-                        [path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done
-                    )
-                    continue
-                for item in frames:
-                    yield path, item
-                if reason is not None:
-                    on_skip(path, reason)
-                on_done(path)
+                for path, (frames, reason) in zip(chunk, future.result(), strict=True):
+                    if reason == _STREAM:
+                        yield from decode_files(
+                            [path], options, resolution, workers=1, on_skip=on_skip, on_done=on_done
+                        )
+                        continue
+                    for item in frames:
+                        yield path, item
+                    if reason is not None:
+                        on_skip(path, reason)
+                    on_done(path)
         finally:  # an import stopped early does not decode files nobody will use
             pool.shutdown(cancel_futures=True)

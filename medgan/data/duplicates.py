@@ -49,35 +49,38 @@ def pixel_hashes(images: np.ndarray) -> list[str]:
     return [hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest() for image in images]
 
 
-def _area_sums(images: np.ndarray, side: int) -> np.ndarray:
-    """(N, C, R, R) uint8 -> (N, side, side) float32 sums over channels and ``side`` x ``side`` blocks (area
+def area_sums(images: np.ndarray, side: int = NEAR_SIDE) -> np.ndarray:
+    """(N, C, R, R) uint8 -> (N, side*side) float32 sums over channels and ``side`` x ``side`` blocks (area
     averaging up to a constant; PIL's BOX filter per image when ``side`` does not divide R)."""
     n, channels, size = images.shape[0], images.shape[1], images.shape[-1]
     if size % side == 0:
         k = size // side
         blocks = np.asarray(images).reshape(n, channels, side, k, side, k)
-        return blocks.sum(axis=(1, 3, 5), dtype=np.uint32).astype(np.float32)
+        return blocks.sum(axis=(1, 3, 5), dtype=np.uint32).astype(np.float32).reshape(n, -1)
     grey = np.asarray(images, np.float32).mean(axis=1)
     return np.stack(
         [np.asarray(Image.fromarray(g, "F").resize((side, side), Image.Resampling.BOX)) for g in grey]
-    )
+    ).reshape(n, -1)
+
+
+def normalised_features(sums: np.ndarray) -> np.ndarray:
+    """:func:`area_sums` rows centred and scaled to unit norm, in place; a flat image gets the zero vector
+    (correlation 0 with everything; exact copies still match by hash)."""
+    sums -= sums.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    flat = norms[:, 0] < 1e-6 * max(float(norms.max(initial=0)), 1.0)
+    sums /= np.where(flat[:, None], 1.0, norms)
+    sums[flat] = 0
+    return sums
 
 
 def low_res_features(images: np.ndarray, side: int = NEAR_SIDE) -> np.ndarray:
-    """(N, side*side) float32: each image's channels and ``side`` x ``side`` areas averaged, centred, unit norm.
-
-    A flat image gets the zero vector (correlation 0 with everything; exact copies still match by hash).
-    """
+    """(N, side*side) float32: each image's channels and ``side`` x ``side`` areas averaged, centred, unit norm."""
     out = np.empty((len(images), side * side), np.float32)
     for start in range(0, len(images), BLOCK):
         chunk = images[start : start + BLOCK]
-        out[start : start + len(chunk)] = _area_sums(chunk, side).reshape(len(chunk), -1)
-    out -= out.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    flat = norms[:, 0] < 1e-6 * max(float(norms.max(initial=0)), 1.0)
-    out /= np.where(flat[:, None], 1.0, norms)
-    out[flat] = 0
-    return out
+        out[start : start + len(chunk)] = area_sums(chunk, side)
+    return normalised_features(out)
 
 
 def near_pairs(features: np.ndarray, threshold: float = NEAR_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import pandas as pd
 from medgan import workspace
 from medgan.data.cache import NpyStreamWriter, cache_path, keep_rows
 from medgan.data.decode import decode_files, default_workers
-from medgan.data.duplicates import low_res_features, pixel_hashes
+from medgan.data.duplicates import area_sums, normalised_features, pixel_hashes
 from medgan.data.frames import Frame, SkippedFile
 from medgan.data.grouping import GroupingOptions, group_manifest, load_report, write_report
 from medgan.data.imageops import channel_note, is_colour, to_grayscale
@@ -116,23 +116,26 @@ def _read_label_csv(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _label_for(frame: Frame, path: Path, root: Path, labels: str, csv_labels: dict) -> str | None:
-    rel = path.relative_to(root).as_posix() if path != root else path.name
+def _relative(path: Path, root: Path) -> str:
+    """``path`` below ``root`` with ``/`` separators (the file name when ``path`` is ``root``)."""
+    return path.relative_to(root).as_posix() if path != root else path.name
+
+
+def _label_for(frame: Frame, path: Path, rel: str, labels: str, csv_labels: dict) -> str | None:
     if labels.startswith("csv:"):
         entry = csv_labels.get(rel) or csv_labels.get(path.name)
         return entry["label"] if entry else None
     if frame.label is not None:
         return frame.label
-    if labels == "folders" and path != root and len(Path(rel).parts) > 1:
-        return Path(rel).parts[0]
+    if labels == "folders" and "/" in rel:
+        return rel.split("/", 1)[0]
     return UNLABELLED
 
 
-def _patient_for(frame: Frame, path: Path, root: Path, csv_labels: dict) -> str | None:
+def _patient_for(frame: Frame, path: Path, rel: str, csv_labels: dict) -> str | None:
     """The patient id the file (or label CSV) gives; None leaves it to the file-name rule."""
     if frame.patient_id:
         return frame.patient_id
-    rel = path.relative_to(root).as_posix() if path != root else path.name
     entry = csv_labels.get(rel) or csv_labels.get(path.name) or {}
     return entry.get("patient_id") or (f"{rel}#{frame.frame}" if path.suffix.lower() == ".npz" else None)
 
@@ -179,9 +182,8 @@ def ingest(
     dataset_id = uuid.uuid4().hex[:12]
     staging = workspace.subdir("datasets", f".staging-{dataset_id}")
     try:
-        key = fingerprint(
-            source_path, list_source_files(source_path), labels, resolution, channels, options, seed, grouping
-        )
+        sources = list_source_files(source_path)
+        key = fingerprint(source_path, sources, labels, resolution, channels, options, seed, grouping)
         previous = find_reusable(key, resolution) if reuse and not skipped_before else None
         if previous is not None:
             result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
@@ -194,6 +196,7 @@ def ingest(
             csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
             result = _build(
                 root,
+                sources if root == source_path else list_source_files(root),
                 staging,
                 name,
                 dataset_id,
@@ -249,6 +252,7 @@ def _reuse(
 
 def _build(
     root,
+    files,
     staging,
     name,
     dataset_id,
@@ -272,7 +276,7 @@ def _build(
     features: list[np.ndarray] = []
     writer: NpyStreamWriter | None = None
     label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
-    files = [f for f in list_source_files(root) if f.resolve() != label_csv]
+    files = [f for f in files if label_csv is None or f.resolve() != label_csv]
     done = iter(range(1, len(files) + 1))
 
     def display(path: Path) -> str:
@@ -318,7 +322,8 @@ def _build(
                     )
                 )
                 continue
-            label = _label_for(frame, path, root, labels, csv_labels)
+            rel = _relative(path, root)
+            label = _label_for(frame, path, rel, labels, csv_labels)
             if label is None:
                 skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
@@ -327,14 +332,14 @@ def _build(
                 hashes is not None
             ):  # what duplicate detection needs, while the image is at hand (no second read)
                 hashes.append(pixel_hashes(pixels[None])[0])
-                features.append(low_res_features(pixels[None])[0])
+                features.append(area_sums(pixels[None])[0])
             rows.append(
                 {
                     "index": len(rows),
                     "source": display(path),
                     "frame": frame.frame,
                     "label": label,
-                    "patient_id": _patient_for(frame, path, root, csv_labels),
+                    "patient_id": _patient_for(frame, path, rel, csv_labels),
                     "split": frame.split or "",
                     "height": height,
                     "width": width,
@@ -349,7 +354,9 @@ def _build(
             writer.abort()
         raise
     precomputed = (
-        (hashes, np.array(features, np.float32).reshape(len(rows), -1)) if hashes is not None else None
+        (hashes, normalised_features(np.array(features, np.float32).reshape(len(rows), -1)))
+        if hashes is not None
+        else None
     )
     grouped = group_manifest(
         pd.DataFrame(rows),
