@@ -25,7 +25,7 @@ class NpyStreamWriter:
         self.shape_tail = (channels, size, size)
         self.count = 0
         self._tmp = temp_path_beside(self.path)
-        self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        self._fh = open(self._tmp, "wb", buffering=1024**2)  # noqa: SIM115 - closed in close()/abort()
         self._fh.write(b"\0" * _HEADER_BYTES)
 
     def append(self, image: np.ndarray) -> None:

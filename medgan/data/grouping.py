@@ -76,13 +76,14 @@ def _count_patients(report: PatientRule, manifest: pd.DataFrame) -> dict:
 
 
 def _table(groups: list[DuplicateGroup], manifest: pd.DataFrame, drop: dict[int, str]) -> pd.DataFrame:
+    sources, labels = manifest["source"].tolist(), manifest["label"].tolist()  # lists: no per-cell look-up
     rows = [
         {
             "group": g,
             "kind": group.kind,
             "row": row,
-            "source": manifest.at[row, "source"],
-            "label": manifest.at[row, "label"],
+            "source": sources[row],
+            "label": labels[row],
             "similarity": r,
             "dropped": row in drop,
         }
@@ -185,7 +186,8 @@ def group_manifest(
     table["row"] = [
         int(new_row[r]) if not d else -1 for r, d in zip(table["row"], table["dropped"], strict=True)
     ]
-    table["split"] = [kept_manifest.at[r, "split"] if r >= 0 else "" for r in table["row"]]
+    splits = kept_manifest["split"].tolist()
+    table["split"] = [splits[r] if r >= 0 else "" for r in table["row"]]
     report = {
         "patients": _count_patients(patients, kept_manifest),
         "duplicates": _summary(groups, table, len(exact_sets(hashes)), options),
