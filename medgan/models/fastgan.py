@@ -10,8 +10,11 @@ at 32 px), a 1x1 + 4x4 convolution head whose 5x5 patch logits are averaged. Sel
 images two small decoders reconstruct the image at half size from the 8x8 features, and a random quadrant
 of it from the matching quarter of the 16x16 features; the reconstruction error is added to the
 discriminator's loss (``real_losses``). Spectral norm on every convolution, hinge loss, Adam (2e-4, betas
-0.5, 0.999); DiffAugment is on in the training preset (medgan.train.config). Conditional through a label
-embedding concatenated to z and a projection term in the discriminator, like the other architectures.
+0.5, 0.999); DiffAugment is on in the training preset (medgan.train.config). Class-conditional the way
+batch-normalised GANs are (Miyato & Koyama 2018; BigGAN): every batch norm of the generator takes a
+per-class gain and bias (``ClassBatchNorm``), and the discriminator adds a projection term (spectrally
+normalised class embedding times the mean head features) to its logit. A label embedding concatenated to z
+collapsed here to one image per class (the class part of the first batch norm's variance drowned z's).
 
 Left out: the LPIPS perceptual reconstruction loss (it needs downloaded VGG weights; mean squared error is
 used instead, as lightweight-gan does), the second discriminator branch on a 128 px copy of the image,
@@ -27,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from medgan.models.conditioning import LabelConcat, Projection
+from medgan.models.conditioning import LabelledSequential, Projection, batch_norm
 from medgan.models.noise import NoiseInput
 from medgan.models.registry import ArchPreset, ModelConfig, register_arch
 
@@ -91,19 +94,21 @@ class SkipExcitation(nn.Module):
         return high * self.gate(low)
 
 
-def up_block(f_in: int, f_out: int, size: int, noise: bool) -> nn.Sequential:
-    """Nearest x2 to ``size``, then one (or, with noise, two) 3x3 conv + [noise] + batch norm + GLU."""
+def up_block(f_in: int, f_out: int, size: int, noise: bool, n_classes: int = 0) -> LabelledSequential:
+    """Nearest x2 to ``size``, then one (or, with noise, two) 3x3 conv + [noise] + batch norm + GLU; the
+    batch norms are class-conditional when ``n_classes`` (call the block with the labels then)."""
     layers: list[nn.Module] = [nn.Upsample(scale_factor=2.0, mode="nearest")]
     for f in (f_in, f_out)[: 2 if noise else 1]:
         layers.append(conv(f, 2 * f_out, 3, 1, 1, bias=False))
         if noise:
             layers.append(NoiseInput(size))
-        layers += [nn.BatchNorm2d(2 * f_out), GLU()]
-    return nn.Sequential(*layers)
+        layers += [batch_norm(2 * f_out, n_classes), GLU()]
+    return LabelledSequential(*layers)
 
 
 class FastGenerator(nn.Module):
-    """4x4 map from z, upsampling blocks with skip-layer excitation, 3x3 conv + tanh to the image."""
+    """4x4 map from z, upsampling blocks with skip-layer excitation, 3x3 conv + tanh to the image; the
+    labels (conditional) set the gain and bias of every batch norm."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -111,14 +116,14 @@ class FastGenerator(nn.Module):
         self.resolution, self.channels = config.resolution, config.channels
         self.sizes = [4 * 2**i for i in range(int(math.log2(config.resolution)) - 1)]
         feats = {s: _features(G_FEATURES, s, config.width) for s in self.sizes}
-        self.cond = LabelConcat(config.z_dim, config.n_classes)
-        self.init = nn.Sequential(
-            spectral_norm(nn.ConvTranspose2d(self.cond.out_dim, 2 * feats[4], 4, 1, 0, bias=False)),
-            nn.BatchNorm2d(2 * feats[4]),
+        n_classes = config.n_classes
+        self.init = LabelledSequential(
+            spectral_norm(nn.ConvTranspose2d(config.z_dim, 2 * feats[4], 4, 1, 0, bias=False)),
+            batch_norm(2 * feats[4], n_classes),
             GLU(),
         )
         self.blocks = nn.ModuleList(
-            up_block(feats[s // 2], feats[s], s, noise=s <= 32) for s in self.sizes[1:]
+            up_block(feats[s // 2], feats[s], s, noise=s <= 32, n_classes=n_classes) for s in self.sizes[1:]
         )
         self.sle_sources = dict((t, s) for s, t in sle_pairs(self.sizes, 16))
         self.sle = nn.ModuleDict(
@@ -134,7 +139,7 @@ class FastGenerator(nn.Module):
         Without this the eval-mode generator (used for every sample) shrinks its activations at each
         layer until the running statistics catch up, and gives flat grey images for its first ~50 steps.
         """
-        norms = [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
+        norms = [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]  # also inside ClassBatchNorm
         for m in norms:
             m.momentum = 1.0
         was_training = self.training
@@ -145,10 +150,10 @@ class FastGenerator(nn.Module):
             m.momentum = 0.1
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.init(self.cond(z, labels)[:, :, None, None])
+        h = self.init(z[:, :, None, None], labels)
         maps = {4: h}
         for size, block in zip(self.sizes[1:], self.blocks, strict=True):
-            h = block(h)
+            h = block(h, labels)
             if size in self.sle_sources:
                 h = self.sle[str(size)](maps[self.sle_sources[size]], h)
             maps[size] = h
@@ -209,7 +214,7 @@ class FastDiscriminator(nn.Module):
             conv(feats[8], f_head, 1, 1, 0, bias=False), nn.BatchNorm2d(f_head), nn.LeakyReLU(0.2, True)
         )
         self.head = conv(f_head, 1, 4, 1, 0, bias=False)
-        self.projection = Projection(config.n_classes, f_head) if config.n_classes else None
+        self.projection = Projection(config.n_classes, f_head, spectral=True) if config.n_classes else None
         self.decode_whole = decoder(feats[8], res // 2, config.channels, w // 2)
         self.decode_part = decoder(feats[16], res // 2, config.channels, w // 2)
 
@@ -227,7 +232,8 @@ class FastDiscriminator(nn.Module):
         features = self.head_features(h)
         logits = self.head(features).mean(dim=(1, 2, 3))
         if self.projection is not None:
-            logits = logits + self.projection(features.sum(dim=(2, 3)), labels)
+            # the mean, like the patch logits: the class term of each patch's logit, averaged
+            logits = logits + self.projection(features.mean(dim=(2, 3)), labels)
         if not real_losses:  # the decoders join at weight 0, so DDP sees every parameter used in every pass
             return logits + 0.0 * sum(p.sum() for p in self.decoder_parameters()), None
         return logits, None, {"recon": self.reconstruction_loss(x, maps[8], maps[16])}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from medgan.models.conditioning import ClassBatchNorm
 from medgan.models.fastgan import sle_pairs
 from medgan.models.registry import ModelConfig, build_models, preset
 from medgan.train.losses import discriminator_loss
@@ -92,3 +93,48 @@ def test_preset_is_the_papers():
     p = preset("fastgan")
     assert (p.loss, p.lr_g, p.lr_d, p.betas, p.real_losses) == ("hinge", 2e-4, 2e-4, (0.5, 0.999), True)
     assert p.r1_gamma == 0.0
+
+
+def test_conditional_generator_takes_the_class_in_every_batch_norm():
+    """Class-conditional batch norm: every batch norm of the conditional generator has a per-class gain
+    and bias; they start as plain batch norm and learn only from the rows of the classes in the batch."""
+    G, _ = _fastgan(32, n_classes=3)
+    norms = [m for m in G.modules() if isinstance(m, ClassBatchNorm)]
+    assert norms and not any(
+        isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in G.modules()
+    )  # no class-blind affine left
+    assert all(torch.equal(m.gain.weight, torch.zeros_like(m.gain.weight)) for m in norms)
+    z, labels = torch.randn(6, 16), torch.tensor([0, 1, 0, 1, 0, 1])
+    G(z, labels).square().mean().backward()
+    for m in norms:
+        used, unused = m.bias.weight.grad[:2], m.bias.weight.grad[2]
+        assert used.abs().sum() > 0 and torch.equal(unused, torch.zeros_like(unused))
+    with pytest.raises(ValueError, match="pass labels"):
+        G(z)
+
+
+def test_class_batch_norm_gain_and_bias_act_per_class():
+    norm = ClassBatchNorm(4, n_classes=2)
+    x, labels = torch.randn(6, 4, 5, 5), torch.tensor([0, 1, 0, 1, 0, 1])
+    plain = torch.nn.functional.batch_norm(x, None, None, training=True)
+    assert torch.allclose(norm(x, labels), plain, atol=1e-5)
+    with torch.no_grad():
+        norm.gain.weight[1] = 1.0  # class 1: twice the normalised map, plus 3
+        norm.bias.weight[1] = 3.0
+    out = norm(x, labels)
+    assert torch.allclose(out[0::2], plain[0::2], atol=1e-5)
+    assert torch.allclose(out[1::2], 2 * plain[1::2] + 3, atol=1e-5)
+
+
+def test_projection_discriminator_term_is_spectrally_normalised():
+    _, D = _fastgan(64, n_classes=2)
+    x, labels = torch.rand(4, 1, 64, 64) * 2 - 1, torch.tensor([0, 1, 0, 1])
+    D(x, labels)  # a training-mode call runs the power iteration
+    sigma = torch.linalg.matrix_norm(D.projection.embed.weight.detach(), ord=2)
+    assert abs(float(sigma) - 1.0) < 0.05
+    D.eval()
+    with torch.no_grad():
+        with_class = D(x, labels)[0]
+        D.projection.embed.parametrizations.weight.original.zero_()
+        without = D(x, labels)[0]
+    assert not torch.allclose(with_class, without)  # the class term reaches the logit
