@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medgan.data.dicom_header import header_value
 from medgan.data.frames import UnreadableFile
 
 MiB, GiB = 1024**2, 1024**3
@@ -157,9 +158,10 @@ def check_nifti(header, axis: int, what: str = "volume") -> None:
 def check_dicom(ds) -> None:
     """DICOM Rows x Columns x NumberOfFrames x SamplesPerPixel x BitsAllocated, before the pixels decode."""
     try:
-        rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-        frames = int(ds.get("NumberOfFrames") or 1)
-        samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+        rows, cols = int(header_value(ds, "Rows") or 0), int(header_value(ds, "Columns") or 0)
+        frames = int(header_value(ds, "NumberOfFrames") or 1)
+        samples = int(header_value(ds, "SamplesPerPixel") or 1)
+        bits = int(header_value(ds, "BitsAllocated") or 8)
     except (TypeError, ValueError) as exc:
         raise OverBudget(f"image size fields are not numbers ({exc}); not decoded") from exc
     check_image(cols, rows, samples * max(bits, 8) / 8, frames, "DICOM image")

@@ -26,6 +26,7 @@ from pydicom.uid import SegmentationStorage
 
 from medgan.data import budget
 from medgan.data.dicom_display import colour_uint8, frame_views, grayscale_frames, stored_uint8
+from medgan.data.dicom_header import header_value
 from medgan.data.frames import Frame, UnreadableFile
 from medgan.data.imageops import to_grayscale
 from medgan.data.readers import ReadOptions, register_reader
@@ -122,11 +123,15 @@ def _native_pixels(ds: Dataset) -> np.ndarray | None:
     syntax = ds.file_meta.TransferSyntaxUID
     if syntax.is_compressed or not syntax.is_little_endian or "PixelData" not in ds:
         return None
-    bits, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
-    signed = ds.get("PixelRepresentation") == 1
-    if ds.get("SamplesPerPixel", 1) != 1 or bits not in (8, 16) or (signed and stored != bits):
+    bits, stored = header_value(ds, "BitsAllocated"), header_value(ds, "BitsStored")
+    signed = header_value(ds, "PixelRepresentation") == 1
+    if header_value(ds, "SamplesPerPixel", 1) != 1 or bits not in (8, 16) or (signed and stored != bits):
         return None
-    frames, rows, cols = int(ds.get("NumberOfFrames") or 1), int(ds.Rows), int(ds.Columns)
+    frames = int(header_value(ds, "NumberOfFrames") or 1)
+    rows, cols = header_value(ds, "Rows"), header_value(ds, "Columns")
+    if rows is None or cols is None:
+        rows, cols = ds.Rows, ds.Columns  # absent: pydicom's AttributeError, as before
+    rows, cols = int(rows), int(cols)
     dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
     data = ds.PixelData
     if len(data) < frames * rows * cols * dtype.itemsize:
@@ -171,7 +176,7 @@ def _decode(ds: Dataset) -> np.ndarray:
 def display_frames(ds: Dataset, window: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
     """Decoded display images: uint8 (F, H, W) grayscale or (F, 3, H, W) colour, and how they were mapped."""
     arr = _decode(ds)
-    photometric = str(ds.get("PhotometricInterpretation", ""))
+    photometric = str(header_value(ds, "PhotometricInterpretation") or "")
     if photometric == "PALETTE COLOR" or arr.ndim == 4:  # colour: (F, H, W, 3) after the palette
         return np.moveaxis(colour_uint8(arr, ds), -1, 1), "colour"
     if photometric not in ("MONOCHROME1", "MONOCHROME2", ""):
@@ -201,16 +206,16 @@ def _label(ds: Dataset, keyword: str | None) -> str | None:
 def read_dicom(path: Path, options: ReadOptions) -> Iterator[Frame]:
     """Yield the frames (or 2.5D stacks) of one DICOM file with label, patient id and a few header fields."""
     ds = open_dataset(path)
-    if ds.get("SOPClassUID") == SegmentationStorage:
+    if header_value(ds, "SOPClassUID") == SegmentationStorage:
         raise UnreadableFile("segmentation object (SEG): its frames are label masks, not images")
     label = _label(ds, options.label_tag)
     pixels, how = display_frames(ds, options.window)
     meta = {
-        "Modality": str(ds.get("Modality", "")),
+        "Modality": str(header_value(ds, "Modality") or ""),
         "TransferSyntax": ds.file_meta.TransferSyntaxUID.name,
         "Intensity": how,
     }
-    patient = str(ds.get("PatientID", "")).strip() or None
+    patient = str(header_value(ds, "PatientID") or "").strip() or None
     if options.multiframe == "stack":
         gray = pixels if pixels.ndim == 3 else np.stack([to_grayscale(p)[0] for p in pixels])
         stacks = frame_stacks(gray, options.stack_depth)

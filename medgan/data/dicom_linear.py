@@ -2,8 +2,8 @@
 
 The common case: MONOCHROME1/2, a linear Rescale Slope/Intercept (or none), a LINEAR Window Center/Width (the
 header's or the user's), no Modality LUT Sequence, VOI LUT Sequence, Presentation LUT or functional groups.
-:func:`linear_voi` reads those attributes once and :meth:`LinearVOI.uint8` repeats, in the same order and
-precision, what ``apply_modality_lut``, ``apply_windowing`` and the 0-255 scaling of
+:func:`linear_voi` reads those attributes once (:func:`~medgan.data.dicom_header.header_value`) and
+:meth:`LinearVOI.uint8` repeats, in the same order and precision, what ``apply_modality_lut``, ``apply_windowing`` and the 0-255 scaling of
 :mod:`medgan.data.dicom_display` compute, without pydicom's per-call attribute look-ups (most of the cost on a
 typical CT slice). Anything else returns None, and the caller runs pydicom's functions.
 """
@@ -18,6 +18,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
+from medgan.data.dicom_header import header_value
+
 _NOT_LINEAR = frozenset(
     Tag(k)
     for k in (
@@ -29,19 +31,8 @@ _NOT_LINEAR = frozenset(
         "PerFrameFunctionalGroupsSequence",
     )
 )
-_TAGS = {
-    k: Tag(k)
-    for k in (
-        "PhotometricInterpretation",
-        "BitsStored",
-        "PixelRepresentation",
-        "RescaleSlope",
-        "RescaleIntercept",
-        "WindowCenter",
-        "WindowWidth",
-        "VOILUTFunction",
-    )
-}
+_VOI_FUNCTION = Tag("VOILUTFunction")
+_RESCALE = (Tag("RescaleSlope"), Tag("RescaleIntercept"))
 
 
 def scale_range(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -55,7 +46,7 @@ def scale_range(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def _number(value) -> float | int | None:
     """A finite number (the first of several values), else None."""
-    if isinstance(value, MultiValue):
+    if isinstance(value, MultiValue | list):
         value = value[0] if len(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
@@ -101,17 +92,12 @@ class LinearVOI:
         return self.uint8(stored), self.how
 
 
-def _value(ds: Dataset, keyword: str):
-    element = ds.get(_TAGS[keyword])
-    return None if element is None else element.value
-
-
 def linear_voi(ds: Dataset, window: tuple[float, float] | None) -> LinearVOI | None:
     """The common case's mapping for ``ds`` (the user's ``window`` over the header's), or None for any other."""
     if not ds.keys().isdisjoint(_NOT_LINEAR):
         return None
-    photometric = _value(ds, "PhotometricInterpretation")
-    bits, representation = _value(ds, "BitsStored"), _value(ds, "PixelRepresentation")
+    photometric = header_value(ds, "PhotometricInterpretation")
+    bits, representation = header_value(ds, "BitsStored"), header_value(ds, "PixelRepresentation")
     if (
         photometric not in ("MONOCHROME1", "MONOCHROME2")
         or not isinstance(bits, int)
@@ -119,19 +105,22 @@ def linear_voi(ds: Dataset, window: tuple[float, float] | None) -> LinearVOI | N
     ):
         return None
     if window is None:
-        function = _value(ds, "VOILUTFunction")
-        if _TAGS["VOILUTFunction"] in ds and not (isinstance(function, str) and function.upper() == "LINEAR"):
+        function = header_value(ds, "VOILUTFunction")
+        if _VOI_FUNCTION in ds and not (isinstance(function, str) and function.upper() == "LINEAR"):
             return None
-        center, width = _number(_value(ds, "WindowCenter")), _number(_value(ds, "WindowWidth"))
+        center, width = _number(header_value(ds, "WindowCenter")), _number(header_value(ds, "WindowWidth"))
         source = "header"
     else:
         (center, width), source = (_number(v) for v in window), "user"
     if center is None or width is None or width < 1:
         return None
-    has_slope, has_intercept = _TAGS["RescaleSlope"] in ds, _TAGS["RescaleIntercept"] in ds
+    has_slope, has_intercept = (tag in ds for tag in _RESCALE)
     slope = intercept = None
     if has_slope or has_intercept:
-        slope, intercept = _number(_value(ds, "RescaleSlope")), _number(_value(ds, "RescaleIntercept"))
+        slope, intercept = (
+            _number(header_value(ds, "RescaleSlope")),
+            _number(header_value(ds, "RescaleIntercept")),
+        )
         if slope is None or intercept is None:
             return None
     if representation == 0:  # pydicom's output range, from Bits Stored, Pixel Representation and the rescale
