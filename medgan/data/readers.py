@@ -7,6 +7,7 @@ it raises :class:`~medgan.data.frames.UnreadableFile` with a reason when it cann
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,8 @@ def register_reader(
 def readers() -> dict[str, Reader]:
     """All registered readers (imports every reader module; a reader module imported on its own is not enough)."""
     for module in READER_MODULES:
-        importlib.import_module(module)
+        if module not in sys.modules:  # a look-up, not importlib's machinery, once per file read
+            importlib.import_module(module)
     return dict(_READERS)
 
 
