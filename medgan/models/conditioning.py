@@ -44,9 +44,7 @@ class ClassBatchNorm(nn.Module):
     """Class-conditional batch norm: batch norm without its own affine, then ``* (1 + gain[y]) + bias[y]``.
 
     Gain and bias start at 0 (plain batch norm at initialisation). The statistics are shared by all
-    classes; only the affine is per class, so the label steers every layer without entering the
-    normalised variance (a label embedding concatenated to ``z`` does, and in a batch-normalised
-    generator the class part of that variance can drown ``z``'s: one image per class).
+    classes; only the affine is per class, so the label steers every layer, not only the input.
     """
 
     def __init__(self, features: int, n_classes: int) -> None:

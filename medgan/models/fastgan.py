@@ -13,8 +13,9 @@ discriminator's loss (``real_losses``). Spectral norm on every convolution, hing
 0.5, 0.999); DiffAugment is on in the training preset (medgan.train.config). Class-conditional the way
 batch-normalised GANs are (Miyato & Koyama 2018; BigGAN): every batch norm of the generator takes a
 per-class gain and bias (``ClassBatchNorm``), and the discriminator adds a projection term (spectrally
-normalised class embedding times the mean head features) to its logit. A label embedding concatenated to z
-collapsed here to one image per class (the class part of the first batch norm's variance drowned z's).
+normalised class embedding times the mean head features) to its logit. With a label embedding concatenated
+to z and an unnormalised projection on summed features, conditional runs on demo-phantom collapsed to one
+image per class within 100 steps; with these two changes together they did not (not tested one at a time).
 
 Left out: the LPIPS perceptual reconstruction loss (it needs downloaded VGG weights; mean squared error is
 used instead, as lightweight-gan does), the second discriminator branch on a 128 px copy of the image,
