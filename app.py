@@ -3,9 +3,6 @@
 import streamlit as st
 
 from medgan.ui.guard import owner_gate, workspace_guard
-from medgan.ui.malloc import cap_malloc_arenas
-
-cap_malloc_arenas()  # once per process in effect; later calls only repeat the same setting
 
 st.set_page_config(page_title="MedGAN Studio", page_icon=":material/biotech:", layout="wide")
 
