@@ -99,9 +99,8 @@ def show_import(job) -> None:
     result = job.result
     if st.session_state.get("data_import_seen") != job.id:
         st.session_state["data_import_seen"] = job.id
-        st.session_state["active_dataset"] = st.session_state["data_dataset"] = result[
-            "name"
-        ]  # show it below
+        # show it below
+        st.session_state["active_dataset"] = st.session_state["data_dataset"] = result["name"]
     version = f" (version {result['version']})" if result.get("version", 1) > 1 else ""
     reused = (
         f" (files unchanged since {result['reused_from']!r}: its cache was reused)"

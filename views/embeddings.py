@@ -32,8 +32,8 @@ params = {
     "features": features,
     "method": method,
     "seed": 0,
-    "checkpoint": runs.checkpoint_key(run_id),
-}  # a resumed run's new checkpoint needs a new map
+    "checkpoint": runs.checkpoint_key(run_id),  # a resumed run's new checkpoint needs a new map
+}
 job = tasks.latest("embed", **params)  # computed by a background job, only when asked; a reload finds it
 if st.button("Compute the map", type="primary", key="embeddings_go", disabled=tasks.active(job)):
     tasks.start("embed", params, f"{METHODS[method]} of {run_id} ({n} images per source, {features})")

@@ -137,9 +137,8 @@ def _native_pixels(ds: Dataset) -> np.ndarray | None:
     if len(data) < frames * rows * cols * dtype.itemsize:
         return None  # pydicom explains what is wrong
     arr = np.frombuffer(data, dtype, count=frames * rows * cols).reshape(frames, rows, cols)
-    return (
-        arr if stored == bits or arr.max() < 2 ** int(stored) else None
-    )  # unused high bits set: pydicom decides
+    # unused high bits set: pydicom decides
+    return arr if stored == bits or arr.max() < 2 ** int(stored) else None
 
 
 def _check_length(ds: Dataset) -> None:

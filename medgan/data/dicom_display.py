@@ -127,9 +127,8 @@ def _with_window(view: Dataset, window: tuple[float, float]) -> Dataset:
 def windowed_uint8(values: np.ndarray, view: Dataset) -> np.ndarray:
     """pydicom's windowing of modality ``values`` by ``view``'s window, scaled from its output range to 0-255;
     ValueError (pydicom's) for a window it refuses."""
-    flat = np.concatenate(
-        [[-np.inf, np.inf], np.ravel(values)]
-    )  # one call; the ends give pydicom's y_min, y_max
+    # one call; the ends give pydicom's y_min, y_max
+    flat = np.concatenate([[-np.inf, np.inf], np.ravel(values)])
     with np.errstate(over="ignore"):
         mapped = apply_windowing(flat, _view(view))
     return scale_range(mapped[2:].reshape(np.shape(values)), mapped[0], mapped[1])
@@ -249,9 +248,8 @@ def _through_levels(
     if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2 or arr.size < 4096:
         return mapping(arr, None)
     lo, hi = int(arr.min()), int(arr.max())
-    if (
-        lo >= 0
-    ):  # non-negative levels index the table directly (a signed array is viewed as unsigned, no copy)
+    # non-negative levels index the table directly (a signed array is viewed as unsigned, no copy)
+    if lo >= 0:
         index = arr if arr.dtype.kind == "u" else arr.view(arr.dtype.str.replace("i", "u"))
     else:
         index = arr.astype(np.int32) - lo

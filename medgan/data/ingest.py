@@ -304,13 +304,9 @@ def _build(
                     channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0]
                 )
                 writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
-            elif (
-                channels == "auto" and colour and writer.shape_tail[0] == 1
-            ):  # colour after grey: keep colour
-                writer, hashes = (
-                    writer.widened_to_rgb(),
-                    None,
-                )  # earlier rows changed: hash the cache at the end
+            elif channels == "auto" and colour and writer.shape_tail[0] == 1:
+                # colour after grey: keep colour; earlier rows changed, so hash the cache at the end
+                writer, hashes = writer.widened_to_rgb(), None
             if writer.shape_tail[0] == 1:
                 pixels = to_grayscale(pixels)
             elif pixels.shape[0] == 1 and writer.shape_tail[0] == 3:
@@ -328,9 +324,8 @@ def _build(
                 skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
             writer.append(pixels)
-            if (
-                hashes is not None
-            ):  # what duplicate detection needs, while the image is at hand (no second read)
+            # what duplicate detection needs, while the image is at hand (no second read)
+            if hashes is not None:
                 hashes.append(pixel_hashes(pixels[None])[0])
                 features.append(area_sums(pixels[None])[0])
             rows.append(

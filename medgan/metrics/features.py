@@ -86,9 +86,8 @@ def inception_input(images: np.ndarray) -> torch.Tensor:
 @lru_cache(maxsize=4)
 def _torchscript(path: str, device: str = "cpu") -> torch.jit.ScriptModule:
     try:
-        with (
-            warnings.catch_warnings()
-        ):  # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
+        # torch 2.x marks TorchScript loading deprecated; the file is TorchScript
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             return torch.jit.load(path, map_location=device).eval()
     except Exception as exc:

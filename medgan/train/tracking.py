@@ -114,9 +114,8 @@ class MetricTracker:
             return z, None
         names = list(cfg.class_names)
         shares = np.bincount(ref.reference_labels, minlength=len(names))
-        counts = split_counts(
-            cfg.track_n, names, dict(zip(names, shares.tolist(), strict=True))
-        )  # the one helper
+        # the one helper
+        counts = split_counts(cfg.track_n, names, dict(zip(names, shares.tolist(), strict=True)))
         return z, torch.from_numpy(np.repeat(np.arange(len(names)), list(counts.values())))
 
     @torch.no_grad()

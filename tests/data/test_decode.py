@@ -12,9 +12,8 @@ from medgan.data.ingest import ingest
 from medgan.data.store import load_images, load_manifest
 
 
-@pytest.mark.parametrize(
-    "threads_running", [1, 3]
-)  # 1: forked processes, 3: a threaded host such as Streamlit
+# 1: forked processes, 3: a threaded host such as Streamlit
+@pytest.mark.parametrize("threads_running", [1, 3])
 def test_workers_match_one_worker(tmp_path, make_dicom, monkeypatch, threads_running):
     monkeypatch.setattr(decode.threading, "active_count", lambda: threads_running)
     expected = decode.ProcessPoolExecutor if threads_running == 1 else decode.ThreadPoolExecutor

@@ -118,10 +118,8 @@ def _lut_item(**attrs) -> Dataset:
         {"ModalityLUTSequence": [_lut_item(ModalityLUTType="HU")]},
         {"WindowCenter": 2048, "WindowWidth": 1024, "VOILUTFunction": "SIGMOID"},
         {"WindowCenter": 2048, "WindowWidth": 1024, "VOILUTFunction": "LINEAR_EXACT"},
-        {
-            "WindowCenter": 2048,
-            "WindowWidth": 0.5,
-        },  # pydicom refuses it: the percentile window, with the reason
+        # pydicom refuses it: the percentile window, with the reason
+        {"WindowCenter": 2048, "WindowWidth": 0.5},
         {"WindowCenter": 2048, "WindowWidth": 1024, "PresentationLUTShape": "INVERSE"},
         {"RescaleSlope": 2},  # a slope without an intercept: pydicom decides
         {},  # no window: the percentile window

@@ -41,12 +41,10 @@ def test_ms_ssim_scales_fit_the_image_and_channels_are_handled(real):
         pairwise_quality(real[:4], real[4:8]),
         pairwise_quality(rgb, np.repeat(real[4:8], 3, 1)),
     )
-    np.testing.assert_allclose(
-        grey_scores["MDSI"], rgb_scores["MDSI"], rtol=1e-4
-    )  # grey = RGB with equal channels
-    frames = np.random.default_rng(2).integers(
-        0, 256, (3, 5, 32, 32), dtype=np.uint8
-    )  # 2.5D stack of 5 frames
+    # grey = RGB with equal channels
+    np.testing.assert_allclose(grey_scores["MDSI"], rgb_scores["MDSI"], rtol=1e-4)
+    # 2.5D stack of 5 frames
+    frames = np.random.default_rng(2).integers(0, 256, (3, 5, 32, 32), dtype=np.uint8)
     scores = pairwise_quality(frames, frames)
     assert all(len(v) == 3 for v in scores.values()) and scores["SSIM"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="equal shapes"):

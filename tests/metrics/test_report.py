@@ -96,10 +96,8 @@ def test_synthetic_images_follow_the_training_class_mix_and_the_real_side_is_a_s
     per_class = {(r["class"], r["metric"]): r for r in results["per_class"]}
     assert {("mass", "FID"), ("mass", "KID")} <= set(per_class)
     normal = [row for (label, _), row in per_class.items() if label == "normal"]
-    assert [r["metric"] for r in normal] in (
-        ["FID", "KID"],
-        [None],
-    )  # None: too few normal images, with a reason
+    # None: too few normal images, with a reason
+    assert [r["metric"] for r in normal] in (["FID", "KID"], [None])
     assert normal[0]["metric"] or "fewer than 10 images" in normal[0]["skipped"]
     assert (
         per_class["mass", "FID"]["n_synthetic"] == counts["mass"] and per_class["mass", "FID"]["baseline"] > 0

@@ -100,9 +100,8 @@ def test_conditional_generator_takes_the_class_in_every_batch_norm():
     and bias; they start as plain batch norm and learn only from the rows of the classes in the batch."""
     G, _ = _fastgan(32, n_classes=3)
     norms = [m for m in G.modules() if isinstance(m, ClassBatchNorm)]
-    assert norms and not any(
-        isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in G.modules()
-    )  # no class-blind affine left
+    # no class-blind affine left
+    assert norms and not any(isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in G.modules())
     assert all(torch.equal(m.gain.weight, torch.zeros_like(m.gain.weight)) for m in norms)
     z, labels = torch.randn(6, 16), torch.tensor([0, 1, 0, 1, 0, 1])
     G(z, labels).square().mean().backward()

@@ -111,12 +111,13 @@ def test_upload_is_only_saved_by_the_page_and_unpacked_by_the_import_job(
 
 
 def test_a_broken_zip_fails_its_job_by_name_and_loses_nothing(demo_dataset, workspace_home, jobs_here):
+    # a new version of the demo, had it been readable
     at = _upload(
         _page().run(),
         [("good.zip", _class_zip(1)), ("broken.zip", b"PK\x03\x04 not really a zip")],
         "demo-phantom",
         replace=True,
-    )  # a new version of the demo, had it been readable
+    )
     assert tasks.store.list_jobs(kind="import")[0].params["replace"]
     jobs_here()
     at.run()
@@ -124,9 +125,8 @@ def test_a_broken_zip_fails_its_job_by_name_and_loses_nothing(demo_dataset, work
     assert job.status == "failed" and "broken.zip: not a readable ZIP archive" in job.error
     assert any("Import failed" in e.value and "broken.zip" in e.value for e in at.error)
     assert list((workspace_home / "uploads").iterdir()) == []  # the upload is removed ...
-    assert _metrics(at)["Images"] == "1000" and [d.name for d in list_datasets()] == [
-        "demo-phantom"
-    ]  # ... only
+    # ... only
+    assert _metrics(at)["Images"] == "1000" and [d.name for d in list_datasets()] == ["demo-phantom"]
 
 
 def test_uploaded_zip_and_dicom_header(demo_dataset, tmp_path):

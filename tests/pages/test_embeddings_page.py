@@ -52,6 +52,5 @@ def test_map_has_one_point_per_image_coloured_by_source_then_class(page, workspa
     at.selectbox(key="embeddings_colour").set_value("label").run()
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert sorted(t["name"] for t in figure["data"]) == ["mass", "normal"]
-    assert (
-        len(list((workspace_home / "runs" / "demo" / "embeddings").glob("*.npz"))) == 1
-    )  # stored for next time
+    # stored for next time
+    assert len(list((workspace_home / "runs" / "demo" / "embeddings").glob("*.npz"))) == 1

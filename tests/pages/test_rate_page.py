@@ -41,9 +41,8 @@ def test_rater_link_shows_only_the_rating_screen(rater_study):
     assert [t.value for t in at.title] == ["Real or synthetic?"]
     assert "0 of 4 images rated" in at.get("progress")[0].proto.text
     shown = [m.value for m in at.markdown if '<img class="rate-image"' in m.value]
-    assert (
-        len(shown) == 1 and 'src="data:image/png;base64,' in shown[0]
-    )  # our PNG inline: no file name, no URL
+    # our PNG inline: no file name, no URL
+    assert len(shown) == 1 and 'src="data:image/png;base64,' in shown[0]
     assert at.radio(key="rate_answer").options == ["Real", "Synthetic"]
     texts = " ".join(m.value for m in at.markdown if "<img" not in m.value) + " ".join(
         c.value for c in at.caption
@@ -77,9 +76,8 @@ def test_answering_saves_at_once_and_resume_continues(rater_study):
         (order[0], "synthetic", 4, "too smooth")
     ]
     assert "1 of 4 images rated" in at.get("progress")[0].proto.text
-    assert (
-        at.radio(key="rate_answer").value is None and at.radio(key="rate_confidence").value is None
-    )  # cleared
+    # cleared
+    assert at.radio(key="rate_answer").value is None and at.radio(key="rate_confidence").value is None
     assert order[1] in at.session_state["rate_prefetch"] or order[2] in at.session_state["rate_prefetch"]
     again = _open(token)  # a new visit with the same link resumes at the second image
     assert "1 of 4 images rated" in again.get("progress")[0].proto.text

@@ -79,8 +79,7 @@ def test_rater_order_is_per_rater_and_stable():
     ids = [blinding.new_image_id() for _ in range(30)]
     first = blinding.rater_order(7, "token-a", ids)
     assert sorted(first) == sorted(ids)
-    assert (
-        blinding.rater_order(7, "token-a", list(reversed(ids))) == first
-    )  # stable, whatever the input order
+    # stable, whatever the input order
+    assert blinding.rater_order(7, "token-a", list(reversed(ids))) == first
     assert blinding.rater_order(7, "token-b", ids) != first
     assert blinding.rater_order(8, "token-a", ids) != first

@@ -39,10 +39,8 @@ def test_all_images_share_size_and_mode(study):
 
 
 def test_synthetic_images_use_the_study_seed_in_every_class(study, fake_generator):
-    assert fake_generator.calls == [
-        (3, "mass", 7),
-        (3, "normal", 7),
-    ]  # classes get their own streams in sample()
+    # classes get their own streams in sample()
+    assert fake_generator.calls == [(3, "mass", 7), (3, "normal", 7)]
 
 
 def test_ids_reveal_nothing(demo_dataset, fake_generator):
@@ -73,9 +71,8 @@ def test_ids_reveal_nothing(demo_dataset, fake_generator):
         runs = 1 + sum(a != b for a, b in zip(sources, sources[1:], strict=False))
         assert runs > 2
     again, _ = create_study(StudySpec(**{**spec.__dict__, "name": "big-again"}), generator=fake_generator)
-    assert not set(store.image_ids(again.id)) & set(
-        truth
-    )  # same inputs, new ids: not derived from the source
+    # same inputs, new ids: not derived from the source
+    assert not set(store.image_ids(again.id)) & set(truth)
 
 
 def test_mixed_study_spreads_synthetic_over_classes(demo_dataset, fake_generator):
