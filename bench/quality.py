@@ -17,6 +17,10 @@ floor`` compares the first n_floor generated images with the floor, so both side
     python bench/quality.py --minutes 10 --dataset ../shared/data/busi_128 --resolution 64 \\
         [--archs fastgan,dcgan] [--device cpu|cuda] [--workspace DIR] [--out result.json] [--dry-run]
 
+An arm is an architecture's preset, optionally with fields changed for a preset sweep:
+``fastgan:width=16:batch_size=32`` trains fastgan's preset with those two TrainConfig fields replaced, and is
+labelled so in the table.
+
 ``--dataset`` is a folder of class sub-folders (imported into the bench workspace), or a dataset name there
 (``demo-phantom`` is made when missing). ``--dry-run``: everything tiny (about 1 s per arm, 8 images).
 """
@@ -135,27 +139,43 @@ def proportional_sample(generator, n: int, fractions: dict[str, float], seed: in
     )
 
 
-def train_preset(arch: str, info, args: argparse.Namespace, fractions: dict[str, float]) -> Arm:
-    """Train ``arch``'s preset until the budget is spent; its latest checkpoint samples."""
+def parse_arm(spec: str) -> tuple[str, dict]:
+    """``arch[:field=value...]`` -> (arch, TrainConfig overrides); values are JSON (``16``, ``2e-4``) or text."""
+    arch, *pairs = spec.split(":")
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"arm {spec!r}: {pair!r} is not field=value")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return arch, overrides
+
+
+def train_preset(spec: str, info, args: argparse.Namespace, fractions: dict[str, float]) -> Arm:
+    """Train the arm's preset (``spec``: see :func:`parse_arm`) until the budget is spent; its latest checkpoint
+    samples."""
     from medgan import runs
     from medgan.generate import load_generator
     from medgan.models.registry import preset
     from medgan.train.config import default_config, preset_overrides
     from medgan.train.trainer import Trainer, create_run
 
+    arch, overrides = parse_arm(spec)
     gpu = args.device == "cuda"
     extra = {"grow_steps": preset_overrides(arch, gpu)["steps"]} if arch == "progan" else {}
-    config = default_config(
-        info.name,
-        arch,
-        gpu,
-        resolution=args.resolution,
-        steps=10**9,
-        device=args.device,
-        seed=args.seed,
-        track_every=0 if args.dry_run else None,
+    fields = {
+        "resolution": args.resolution,
+        "steps": 10**9,
+        "device": args.device,
+        "seed": args.seed,
+        "track_every": 0 if args.dry_run else None,
         **extra,
-    )
+        **overrides,
+    }
+    config = default_config(info.name, arch, gpu, **fields)
     run_id = create_run(config)
     trainer = Trainer(config, runs.run_dir(run_id))
     budget = Budget(args.minutes * 60, args.budget)
@@ -167,7 +187,7 @@ def train_preset(arch: str, info, args: argparse.Namespace, fractions: dict[str,
     generator = load_generator(f"{run_id}@latest", device=args.device)
     images = trainer.step * config.batch_size * preset(arch).n_critic
     return Arm(
-        arch,
+        spec,
         trainer.step,
         images,
         cpu,
@@ -295,7 +315,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--archs",
         default=",".join([*architectures(), TUTORIAL]),
-        help=f"comma-separated architectures and/or {TUTORIAL} (default: all)",
+        help=f"comma-separated arms: architectures (arch[:field=value...] for a preset sweep) and/or {TUTORIAL} "
+        "(default: all)",
     )
     parser.add_argument(
         "--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=("cpu", "cuda")

@@ -1,5 +1,5 @@
-"""bench/quality.py --dry-run: every arm (presets and the tutorial loop) trains for its budget and is scored
-with Inception FID / KID beside the real-vs-real floor, in one table."""
+"""bench/quality.py --dry-run: every arm (presets, a preset with swept fields, and the tutorial loop) trains
+for its budget and is scored with Inception FID / KID beside the real-vs-real floor, in one table."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from medgan.workspace import REPO_ROOT
 @pytest.mark.slow
 def test_dry_run_trains_every_arm_and_prints_one_table(tmp_path):
     out = tmp_path / "result.json"
-    archs = ["fastgan", "dcgan", "tutorial"]
+    archs = ["fastgan", "dcgan", "dcgan:width=8:batch_size=4", "tutorial"]
     proc = subprocess.run(
         [
             sys.executable,
@@ -48,5 +48,7 @@ def test_dry_run_trains_every_arm_and_prints_one_table(tmp_path):
             math.isfinite(arm["fid"]) and arm["fid"] > floor and arm["fid_over_floor"] > 1
         )  # untrained vs real
         assert arm["kid_std"] >= 0
+    swept = result["arms"][2]
+    assert swept["images_seen"] == 4 * swept["steps"]  # the sweep arm trained with its own batch size
     table = proc.stdout[proc.stdout.index("| arch |") :].splitlines()
     assert len(table) == 2 + len(archs) + 1 and table[-1].startswith("| real-vs-real floor (n = 8 train)")
