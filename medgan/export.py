@@ -170,8 +170,9 @@ def check_request(n: int, fmt: str) -> None:
 
 
 def _check_generator(gen: Any, fmt: str) -> None:
-    """2.5D stacks (channels other than 1 or 3) go out as multi-frame DICOM only; PNG takes grey or RGB."""
-    if gen.channels not in (1, 3) and "png" in file_formats(fmt):
+    """2.5D stacks (flagged ``stack``, or channels other than 1 or 3) go out as multi-frame DICOM only: a PNG
+    would keep one slice of each, or show 3 slices as colour; PNG takes grey or RGB."""
+    if (gen.stack or gen.channels not in (1, 3)) and "png" in file_formats(fmt):
         raise ValueError(
             f"run {gen.run_id}: PNG export writes 1- or 3-channel images; this generator makes 2.5D stacks "
             f"of {gen.channels} frames, exported as multi-frame DICOM (format dicom)"
@@ -191,7 +192,7 @@ def _write_images(
             if "png" in formats:  # PNG is compressed already: stored, not deflated again
                 _add(archive, batch.member("png", index), png_bytes(image), compress=False)
             if "dicom" in formats:
-                _add(archive, batch.member("dicom", index), dicom_bytes(image, series, index))
+                _add(archive, batch.member("dicom", index), dicom_bytes(image, series, index, gen.stack))
         done += batch.count
         if progress is not None:
             progress(done, total)

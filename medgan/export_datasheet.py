@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from medgan.data.imageops import channels_label
+
 if TYPE_CHECKING:
     from medgan.export import Batch
 
@@ -38,7 +40,7 @@ def _dataset_section(name: str) -> str:
     )
     return (
         f"- Name: {info.name}\n- Source: {info.source}\n- Imported: {info.created}, {info.n_images} images, "
-        f"{info.channels} channel(s), {info.base_resolution} px\n- Classes: {classes}\n"
+        f"{channels_label(info.channels, info.stack)}, {info.base_resolution} px\n- Classes: {classes}\n"
         f"- Description: {info.description or '(none given at import)'}\n{grouping}"
         + (f"- WARNING: {warning}\n" if warning else "")
     )
@@ -118,7 +120,7 @@ def _contents_section(gen: Any, batches: list[Batch], fmt: str) -> str:
         "dicom": "DICOM Secondary Capture",
         "both": "PNG (8-bit, lossless) and DICOM Secondary Capture",
     }[fmt]
-    return f"""{sum(counts.values())} images, {gen.resolution} x {gen.resolution} px, {gen.channels} channel(s), as {formats}.
+    return f"""{sum(counts.values())} images, {gen.resolution} x {gen.resolution} px, {channels_label(gen.channels, gen.stack)}, as {formats}.
 
 | class | images | folder |
 |---|---|---|
@@ -133,9 +135,10 @@ Study, Series and SOP Instance UIDs, ImageType DERIVED\\SECONDARY, ConversionTyp
 series description saying they are GAN-generated. DICOM model: the whole archive is one synthetic patient
 (PatientID SYNTHETIC-<8 hex digits of this export>, name SYNTHETIC^MEDGAN) with one study; each class is one
 series (series number = the class's row in the table above) whose InstanceNumber counts 1, 2, ... in file
-order. A 2.5D stack (a generator of N frames) is one Multi-frame Grayscale Byte Secondary Capture instance
-(SOP Class 1.2.840.10008.5.1.4.1.1.7.2, NumberOfFrames N, FrameIncrementPointer PageNumberVector) in the same
-patient, study and series model. No attribute of a training image is copied.
+order. A 2.5D stack (a generator of N adjacent slices) is one Multi-frame Grayscale Byte Secondary Capture
+instance (SOP Class 1.2.840.10008.5.1.4.1.1.7.2, NumberOfFrames N, FrameIncrementPointer PageNumberVector) in
+the same patient, study and series model; stacks are never written as PNG (one slice would be lost, or three
+slices shown as colour). No attribute of a training image is copied.
 """
 
 

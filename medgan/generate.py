@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 
 from medgan import runs
-from medgan.data.imageops import image_grid
+from medgan.data.imageops import image_grid, to_pil
 from medgan.models.registry import build_models, model_config
 from medgan.sampling import CHUNK, chunk_spans, latent_chunk, sample_mix
 from medgan.train.batches import to_uint8
@@ -68,6 +67,7 @@ class LoadedGenerator:
     _nets: dict[str | None, nn.Module] = field(default_factory=dict, repr=False)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"), repr=False)
     checkpoint: str = "latest"  # the file read: best (lowest tracked FID) or latest
+    stack: bool = False  # the channels are a 2.5D stack's adjacent slices, not colours
 
     def _class_index(self, label: str | None) -> int:
         """The class's position in the seed scheme (0 for an unconditional run)."""
@@ -149,19 +149,19 @@ def load_generator(run_id: str, device: str = "auto") -> LoadedGenerator:
         _nets=nets,
         device=dev,
         checkpoint="best" if all(p.name == BEST for p in paths.values()) else "latest",
+        stack=config.stack,
     )
 
 
-def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample") -> list[Path]:
-    """One PNG per image (grey, RGB, or the middle frame of a multi-frame stack); returns the paths."""
+def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample", stack: bool = False) -> list[Path]:
+    """One PNG per image: grey, RGB, or for a 2.5D ``stack`` (or any channel count but 1 and 3) the grey
+    middle slice only (all slices: DICOM export); returns the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, image in enumerate(images):
-        c = image.shape[0]
-        pixels = image.transpose(1, 2, 0) if c == 3 else image[c // 2]
         path = out_dir / f"{prefix}_{i:05d}.png"
-        Image.fromarray(np.ascontiguousarray(pixels)).save(path)
+        to_pil(image, stack).save(path)
         paths.append(path)
     return paths
 
@@ -187,5 +187,5 @@ def export_generator(run_id: str, dest: Path, sample_seed: int = 0) -> Path:
     save_config(TrainConfig.from_dict(json.loads((folder / "config.json").read_text())), dest)
     loaded = load_generator(run_id)
     rows = [loaded.sample(8, label=label, seed=sample_seed) for label in (loaded.class_names or [None])]
-    image_grid(np.concatenate(rows), 8).save(dest / "samples.png")
+    image_grid(np.concatenate(rows), 8, stack=loaded.stack).save(dest / "samples.png")
     return path

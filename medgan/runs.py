@@ -77,6 +77,13 @@ def run_dataset(run_id: str) -> str:
     return str(json.loads(path.read_text())["dataset"])
 
 
+def run_is_stack(run_id: str) -> bool:
+    """True when a run's images are 2.5D stacks (adjacent slices as channels), from its config.json; runs
+    from before the flag are not."""
+    path = run_dir(run_id) / "config.json"
+    return bool(json.loads(path.read_text()).get("stack", False)) if path.is_file() else False
+
+
 def results_folder(run_id: str) -> Path:
     """Where derived results for a run go (evaluation.json, ...): ``workspace/runs/<id>``, also for demo."""
     run_id = parse_ref(run_id)[0]

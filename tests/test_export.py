@@ -25,6 +25,7 @@ class FakeGenerator:
     checkpoint_path: Path
     class_names: list[str] = field(default_factory=lambda: ["mass", "normal"])
     channels: int = 1
+    stack: bool = False
     resolution: int = 32
     dataset: str = "demo-phantom"
     run_id: str = "test-run"

@@ -193,7 +193,7 @@ right.plotly_chart(summary.class_figure(table), key="data_classes")
 st.subheader("Preview")
 images = load_images(info)
 for label, rows in summary.preview_rows(manifest, per_class=10).items():
-    st.image([to_pil(images.images[i]) for i in rows], width=80, caption=[label] * len(rows))
+    st.image([to_pil(images.images[i], info.stack) for i in rows], width=80, caption=[label] * len(rows))
 
 left, right = st.columns(2)
 left.plotly_chart(summary.size_figure(manifest), key="data_sizes")

@@ -60,12 +60,14 @@ event = st.plotly_chart(
     key="embeddings_chart",
 )
 rows = [int(p["customdata"][0]) for p in (event.selection.points if event else [])][:24]
+stack = runs.run_is_stack(run_id)
 if rows:
     st.markdown(f"**Selected images** ({len(rows)} shown)")
     for column, row in zip(st.columns(min(len(rows), 8)) * 3, rows, strict=False):
         point = result.points.iloc[row]
         column.image(
-            to_pil(result.images[row]), caption=f"{point['source']} · {point['label']} · #{point['index']}"
+            to_pil(result.images[row], stack),
+            caption=f"{point['source']} · {point['label']} · #{point['index']}",
         )
 else:
     st.caption("Click a point or draw a lasso to see the images.")

@@ -17,14 +17,15 @@ def _pairs(run_id: str, space: str) -> None:
     pairs = report.load_pairs(run_id) or {}
     if f"{space}_fake" not in pairs:
         return
+    stack = runs.run_is_stack(run_id)
     flagged = bool(pairs[f"{space}_flagged"].any())
     st.markdown("**Flagged pairs**" if flagged else "**Closest pairs** (none flagged)")
     for fake, real, dist in list(
         zip(pairs[f"{space}_fake"], pairs[f"{space}_train"], pairs[f"{space}_distance"], strict=True)
     )[:8]:
         left, right, note = st.columns([1, 1, 2])
-        left.image(to_pil(fake), caption="synthetic", width=128)
-        right.image(to_pil(real), caption="nearest training image", width=128)
+        left.image(to_pil(fake, stack), caption="synthetic", width=128)
+        right.image(to_pil(real, stack), caption="nearest training image", width=128)
         note.caption(f"distance {dist:.3g}")
 
 

@@ -25,34 +25,37 @@ def _gallery(
 
 
 @st.dialog("Enlarged view", width="large")
-def _zoom(title: str, image: np.ndarray, extra: str = "") -> None:
-    st.image(to_pil(image), caption=title, width="stretch")
+def _zoom(title: str, image: np.ndarray, stack: bool, extra: str = "") -> None:
+    st.image(to_pil(image, stack), caption=title, width="stretch")
     if extra:
         st.caption(extra)
 
 
-def _row(images: np.ndarray, key: str, captions: list[str]) -> None:
+def _row(images: np.ndarray, key: str, captions: list[str], stack: bool) -> None:
+    """A row of images (a 2.5D stack's middle slice in grey), each with a button to enlarge it."""
     for i, (column, image) in enumerate(zip(st.columns(len(images)), images, strict=True)):
-        column.image(to_pil(image), caption=captions[i], width="stretch")
+        column.image(to_pil(image, stack), caption=captions[i], width="stretch")
         if column.button(":material/zoom_in:", key=f"{key}_{i}", help="Enlarge"):
-            _zoom(captions[i], image)
+            _zoom(captions[i], image, stack)
 
 
 def _show(gallery: ClassGallery, key: str) -> None:
     st.markdown("**Real** (training split)")
-    _row(gallery.real, f"{key}_real", [f"real {i + 1}" for i in range(len(gallery.real))])
+    _row(gallery.real, f"{key}_real", [f"real {i + 1}" for i in range(len(gallery.real))], gallery.stack)
     st.markdown("**Synthetic**")
     flags = gallery.copy_flags
     _row(
         gallery.synthetic,
         f"{key}_syn",
         [f"synthetic {i + 1}" + (" ⚠ possible copy" if flag else "") for i, flag in enumerate(flags)],
+        gallery.stack,
     )
     st.markdown("**Nearest real training image** of each synthetic image (RMS grey-level distance, 0-255)")
     _row(
         gallery.nearest,
         f"{key}_nn",
         [f"row {row}, d = {d:.1f}" for row, d in zip(gallery.nearest_rows, gallery.distances, strict=True)],
+        gallery.stack,
     )
     held = gallery.held_out_distances
     st.caption(

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     prefix = f"{args.run}_{args.label or 'all'}_seed{args.seed}"
-    paths = write_pngs(images, args.out, prefix=prefix)
+    paths = write_pngs(images, args.out, prefix=prefix, stack=generator.stack)
     summary = {
         "run": args.run,
         "n": len(paths),
@@ -45,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "checkpoint": generator.checkpoint,
         "checkpoint_sha256": generator.checkpoint_sha256,
+        "stack": generator.stack,
     }
-    print(json.dumps(summary) if args.json else f"wrote {len(paths)} PNGs to {args.out}")
+    note = (
+        f" (2.5D stacks of {generator.channels} slices: each PNG is the grey middle slice; "
+        "`medgan export --format dicom` keeps every slice)"
+        if generator.stack
+        else ""
+    )
+    print(json.dumps(summary) if args.json else f"wrote {len(paths)} PNGs to {args.out}{note}")
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from medgan.data.dicom import check_keyword, parse_window
 from medgan.data.duplicates import NEAR_THRESHOLD
 from medgan.data.grouping import GroupingOptions, duplicate_lines
+from medgan.data.imageops import channels_label
 from medgan.data.ingest import IngestResult, NothingReadable, ingest
 from medgan.data.pacs import ingest_dicomweb, is_dicomweb_source
 from medgan.data.patients import compile_pattern
@@ -134,7 +135,7 @@ def print_summary(result: IngestResult) -> None:
     """Human-readable summary: images, classes with counts, skipped files with reasons."""
     info = result.dataset
     print(
-        f"Dataset {info.label!r} ({info.id}): {info.n_images} images, {info.channels} channel(s), "
+        f"Dataset {info.label!r} ({info.id}): {info.n_images} images, {channels_label(info.channels, info.stack)}, "
         f"cached at {info.base_resolution} px"
     )
     for label, count in info.classes.items():

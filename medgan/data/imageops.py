@@ -92,20 +92,36 @@ def square_resize(pixels: np.ndarray, size: int) -> np.ndarray:
     return np.stack([_resize_channel(ch, size) for ch in cropped]).astype(np.uint8)
 
 
-def to_pil(image: np.ndarray) -> Image.Image:
-    """(C, H, W) or (H, W) uint8 -> PIL image (1 channel 'L', 3 channels 'RGB', else the first channel)."""
-    image = to_channels_first(image)
-    if image.shape[0] == 3:
-        return Image.fromarray(np.moveaxis(image, 0, -1), "RGB")
-    return Image.fromarray(image[0], "L")
+def is_rgb(channels: int, stack: bool = False) -> bool:
+    """True when ``channels`` are R, G, B: 3 channels that are not the slices of a 2.5D stack."""
+    return channels == 3 and not stack
 
 
-def image_grid(images: np.ndarray, ncols: int, pad: int = 2) -> Image.Image:
-    """Tile uint8 ``(N, C, H, W)`` images into one PIL image (grey, RGB, or the middle frame of a stack)."""
+def channels_label(channels: int, stack: bool = False) -> str:
+    """How many channels an image has, in words: ``1 channel(s)``, or ``2.5D stacks of 3 adjacent slices``."""
+    return f"2.5D stacks of {channels} adjacent slices" if stack else f"{channels} channel(s)"
+
+
+def display_pixels(images: np.ndarray, stack: bool = False) -> np.ndarray:
+    """What a viewer shows of uint8 ``(N, C, H, W)`` images: ``(N, H, W, 3)`` for RGB, else ``(N, H, W)``
+    grey: the one channel, or the middle slice of a 2.5D stack (the usual radiology thumbnail)."""
+    c = images.shape[1]
+    return images.transpose(0, 2, 3, 1) if is_rgb(c, stack) else images[:, c // 2]
+
+
+def to_pil(image: np.ndarray, stack: bool = False) -> Image.Image:
+    """(C, H, W) or (H, W) uint8 -> PIL image: 'RGB' for 3 colour channels, else 'L' (a grey image, or the
+    middle slice of a 2.5D stack: ``stack``, or any channel count but 1 and 3)."""
+    pixels = np.ascontiguousarray(display_pixels(to_channels_first(image)[None], stack)[0])
+    return Image.fromarray(pixels, "RGB" if pixels.ndim == 3 else "L")
+
+
+def image_grid(images: np.ndarray, ncols: int, pad: int = 2, stack: bool = False) -> Image.Image:
+    """Tile uint8 ``(N, C, H, W)`` images into one PIL image (grey, RGB, or the middle slice of a stack)."""
     n, c, h, w = images.shape
-    tiles = images.transpose(0, 2, 3, 1) if c == 3 else images[:, c // 2]
+    tiles = display_pixels(images, stack)
     nrows = -(-n // ncols)
-    shape = (nrows * (h + pad) + pad, ncols * (w + pad) + pad) + ((3,) if c == 3 else ())
+    shape = (nrows * (h + pad) + pad, ncols * (w + pad) + pad) + tiles.shape[3:]
     canvas = np.zeros(shape, dtype=np.uint8)
     for i, tile in enumerate(tiles):
         r, col = divmod(i, ncols)

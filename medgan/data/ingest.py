@@ -66,6 +66,7 @@ class IngestResult:
             "n_images": self.dataset.n_images,
             "classes": self.dataset.classes,
             "channels": self.dataset.channels,
+            "stack": self.dataset.stack,
             "resolution": self.dataset.base_resolution,
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
             "reused_from": self.reused_from,
@@ -383,5 +384,7 @@ def _build(
         classes=dict(sorted(Counter(manifest["label"]).items())),
         n_skipped=len(skipped),
         description=description,
+        # 2.5D: the channels are the stack's adjacent frames (unless a channel mode collapsed them)
+        stack=options.multiframe == "stack" and writer.shape_tail[0] == options.stack_depth,
     )
     return IngestResult(info, skipped, report=grouped.report)

@@ -34,10 +34,11 @@ CREATE TABLE IF NOT EXISTS datasets (
     classes TEXT NOT NULL,
     n_skipped INTEGER NOT NULL DEFAULT 0,
     description TEXT NOT NULL DEFAULT '',
+    stack INTEGER NOT NULL DEFAULT 0,
     UNIQUE (name, version)
 );
 """
-_NEW_COLUMNS = ("version", "fingerprint", "archived")
+_NEW_COLUMNS = ("version", "fingerprint", "archived", "stack")
 
 
 class DatasetNotFound(KeyError):
@@ -46,7 +47,8 @@ class DatasetNotFound(KeyError):
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A registered dataset. ``classes`` maps label -> image count."""
+    """A registered dataset. ``classes`` maps label -> image count; ``stack``: the channels are adjacent
+    slices of a 2.5D stack (``--multiframe stack``), not grey or RGB colour."""
 
     id: str
     name: str
@@ -61,6 +63,7 @@ class DatasetInfo:
     version: int = 1
     fingerprint: str = ""  # SHA-256 of manifest.csv, recorded at registration
     archived: bool = False
+    stack: bool = False
 
     @property
     def label(self) -> str:
@@ -99,7 +102,7 @@ class ImageSet:
 
 
 def _connect():
-    """A connection with the datasets schema; a database from before versions is migrated first."""
+    """A connection with the datasets schema; a database that lacks a newer column is migrated first."""
     conn = db.connect()
     columns = {r["name"] for r in conn.execute("PRAGMA table_info(datasets)")}
     if columns and not set(_NEW_COLUMNS) <= columns:
@@ -109,8 +112,9 @@ def _connect():
 
 
 def _migrate(conn, columns: set[str]) -> None:
-    """Rebuild an old ``datasets`` table (unique names) as version 1 of each name, fingerprints filled in."""
-    keep = ", ".join(sorted(columns - set(_NEW_COLUMNS)))
+    """Rebuild an old ``datasets`` table with every column it has; missing ones take their defaults (from before
+    versions: unique names become version 1 of each name), and missing fingerprints are filled in."""
+    keep = ", ".join(sorted(columns))
     conn.executescript(
         f"BEGIN IMMEDIATE; ALTER TABLE datasets RENAME TO datasets_old; {SCHEMA}"
         f"INSERT INTO datasets ({keep}) SELECT {keep} FROM datasets_old; DROP TABLE datasets_old; COMMIT;"
@@ -119,7 +123,7 @@ def _migrate(conn, columns: set[str]) -> None:
         manifest = workspace.home() / "datasets" / row["id"] / "manifest.csv"
         if manifest.is_file():
             conn.execute(
-                "UPDATE datasets SET fingerprint = ? WHERE id = ?",
+                "UPDATE datasets SET fingerprint = ? WHERE id = ? AND fingerprint = ''",
                 (workspace.file_digest(manifest), row["id"]),
             )
 
@@ -133,7 +137,7 @@ def _transaction():
 def _info(row) -> DatasetInfo:
     data = dict(row)
     data["classes"] = json.loads(data["classes"])
-    data["archived"] = bool(data["archived"])
+    data["archived"], data["stack"] = bool(data["archived"]), bool(data["stack"])
     return DatasetInfo(**data)
 
 
@@ -217,7 +221,7 @@ def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
         info = dataclasses.replace(info, version=(top or 0) + 1, fingerprint=fingerprint, archived=False)
         conn.execute(
             "INSERT INTO datasets (id, name, version, fingerprint, source, created, n_images, channels,"
-            " base_resolution, classes, n_skipped, description) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " base_resolution, classes, n_skipped, description, stack) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 info.id,
                 info.name,
@@ -231,6 +235,7 @@ def register_dataset(info: DatasetInfo, replace: bool = False) -> DatasetInfo:
                 json.dumps(info.classes),
                 info.n_skipped,
                 info.description,
+                int(info.stack),
             ),
         )
     audit.record(

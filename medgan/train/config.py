@@ -38,12 +38,14 @@ class Augment(StrEnum):
 
 @dataclass
 class TrainConfig:
-    """Everything a run needs to be reproduced. ``channels`` and ``class_names`` come from the dataset."""
+    """Everything a run needs to be reproduced. ``channels``, ``stack`` and ``class_names`` come from the dataset;
+    ``stack``: the channels are adjacent slices of a 2.5D stack, not colours (configs from before it: False)."""
 
     dataset: str
     arch: str = "dcgan"
     resolution: int = 64
     channels: int = 1
+    stack: bool = False
     class_names: list[str] = field(default_factory=list)
     conditional: str = Conditioning.NONE
     batch_size: int = 32

@@ -4,8 +4,9 @@ Data-Efficient GAN Training").
 The same random colour, translation and cutout transforms are applied to every image the discriminator
 sees, real and fake, in both the discriminator and the generator step; all are differentiable, so the
 generator gets gradients through them. Images are ``(N, C, H, W)`` in [-1, 1] with any number of
-channels: brightness and contrast act on all channels alike, saturation only on 3-channel (RGB) images,
-so grayscale images and 2.5D frame stacks are never mixed across channels.
+channels: brightness and contrast act on all channels alike, saturation only on 3-channel RGB images
+(never on a 2.5D stack, ``stack=True``, whose 3 channels are slices), so grayscale images and frame stacks
+are never mixed across channels.
 """
 
 from __future__ import annotations
@@ -86,20 +87,22 @@ def parse_policy(policy: str) -> list[str]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: str = DEFAULT_POLICY) -> torch.Tensor:
-    """Apply the policy's transforms, each with fresh randomness per sample."""
+def diff_augment(x: torch.Tensor, policy: str = DEFAULT_POLICY, stack: bool = False) -> torch.Tensor:
+    """Apply the policy's transforms, each with fresh randomness per sample; ``stack``: the channels are
+    slices of a 2.5D stack, so saturation (which mixes channels as colours) is skipped."""
     for name in parse_policy(policy):
         for fn in AUGMENTS[name]:
-            x = fn(x)
+            if not (stack and fn is rand_saturation):
+                x = fn(x)
     return x
 
 
 class DiffAugment(torch.nn.Module):
     """DiffAugment as a module: ``DiffAugment("color,translation,cutout")(images)``."""
 
-    def __init__(self, policy: str = DEFAULT_POLICY) -> None:
+    def __init__(self, policy: str = DEFAULT_POLICY, stack: bool = False) -> None:
         super().__init__()
-        self.policy = ",".join(parse_policy(policy))
+        self.policy, self.stack = ",".join(parse_policy(policy)), stack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.policy)
+        return diff_augment(x, self.policy, self.stack)

@@ -39,8 +39,9 @@ def grid_path(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / "samples" / f"step_{step:07d}.png"
 
 
-def write_grid(images: np.ndarray, path: Path) -> None:
-    """Tile ``images`` into ``path`` and copy it to latest.png beside it (atomic)."""
+def write_grid(images: np.ndarray, path: Path, stack: bool = False) -> None:
+    """Tile ``images`` (a 2.5D ``stack``: their middle slices) into ``path`` and copy it to latest.png beside
+    it (atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    image_grid(images, GRID_COLUMNS).save(path)
+    image_grid(images, GRID_COLUMNS, stack=stack).save(path)
     workspace.atomic_write_bytes(path.parent / "latest.png", path.read_bytes(), durable=False)

@@ -35,7 +35,7 @@ class TrainingTools:
         self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.ada: AdaController | None = None
         if config.augment == Augment.DIFFAUGMENT:
-            self.augment = DiffAugment()
+            self.augment = DiffAugment(stack=config.stack)
         elif config.augment == Augment.ADA:
             pipe = AugmentPipe()
             self.ada = AdaController(pipe, target=ADA_TARGET, speed_kimg=ADA_SPEED_KIMG, reduce=reduce)

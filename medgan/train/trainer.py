@@ -211,7 +211,7 @@ class Trainer:
         """Write the sample grid from fixed noise (samples/latest.png and a step-stamped copy); the images
         are drawn here, the PNG is encoded and written in the background."""
         path = grid_path(self.run_dir, self.step)
-        self.writer.submit(partial(write_grid, self.fixed_samples(), path))
+        self.writer.submit(partial(write_grid, self.fixed_samples(), path, self.config.stack))
         return path
 
     def fixed_samples(self) -> np.ndarray:
@@ -336,9 +336,9 @@ class Trainer:
 
 
 def create_run(config: TrainConfig, run_id: str | None = None) -> str:
-    """A new run folder holding config.json (channels and classes filled from the dataset); its id."""
+    """A new run folder holding config.json (channels, stack and classes filled from the dataset); its id."""
     info = get_dataset(config.dataset)
-    config.channels = info.channels
+    config.channels, config.stack = info.channels, info.stack
     config.dataset, config.dataset_id, config.dataset_fingerprint = info.name, info.id, info.fingerprint
     if config.conditional != Conditioning.NONE:
         if not info.labelled:

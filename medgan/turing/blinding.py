@@ -64,11 +64,13 @@ def strip_ancillary_chunks(png: bytes) -> bytes:
     return b"".join(out)
 
 
-def encode_png(image: np.ndarray) -> bytes:
+def encode_png(image: np.ndarray, stack: bool = False) -> bytes:
     """(C, H, W) or (H, W) uint8 -> uncompressed PNG bytes with critical chunks only; the byte size depends on
-    the image's shape alone (see the module docstring)."""
+    the image's shape alone (see the module docstring). A 2.5D ``stack`` is shown as its grey middle slice."""
     buffer = io.BytesIO()
-    to_pil(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", compress_level=0, optimize=False)
+    to_pil(np.asarray(image, dtype=np.uint8), stack).save(
+        buffer, format="PNG", compress_level=0, optimize=False
+    )
     return strip_ancillary_chunks(buffer.getvalue())
 
 

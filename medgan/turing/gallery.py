@@ -31,6 +31,7 @@ class ClassGallery:
     held_out_distances: np.ndarray  # nearest-training distances of held-out real images of this class
     copy_threshold: float  # 1st percentile of ``held_out_distances``
     copy_flags: np.ndarray  # (n,) bool: closer than the threshold, or an exact copy
+    stack: bool = False  # the images are 2.5D stacks (shown as their middle slice), not RGB
 
 
 def _rows(labels: np.ndarray, label: str | None) -> np.ndarray:
@@ -72,4 +73,5 @@ def class_gallery(
         np.asarray(audit["heldout_distances"]),
         audit["threshold"],
         flags,
+        dataset.stack,
     )

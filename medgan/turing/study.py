@@ -200,7 +200,8 @@ def create_study(
     items = [items[i] for i in np.random.default_rng(secrets.randbits(64)).permutation(len(items))]
     details = _details(spec, generator, items)
     study_id = secrets.token_hex(8)
-    pngs = [encode_png(item.pixels) for item in items]  # encoded before the transaction, which stays short
+    stack = get_dataset(spec.dataset).stack  # 2.5D: a stack is shown as its grey middle slice
+    pngs = [encode_png(item.pixels, stack) for item in items]  # before the transaction, which stays short
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO turing_studies (id, name, dataset, run_id, n_real, n_synthetic, per_class, seed,"

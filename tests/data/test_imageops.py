@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from medgan.data.imageops import square_resize
+from medgan.data.imageops import image_grid, square_resize, to_pil
 
 
 def test_whole_factor_shrink_is_the_rounded_block_mean():
@@ -33,3 +33,16 @@ def test_enlarging_is_bicubic_and_same_size_is_a_crop():
     expected = np.asarray(Image.fromarray(image[1, :, 2:22]).resize((40, 40), Image.Resampling.BICUBIC))
     assert up.shape == (3, 40, 40) and np.array_equal(up[1], expected)
     assert np.array_equal(square_resize(image, 20), image[:, :, 2:22])
+
+
+def test_a_stack_shows_its_middle_slice_in_grey_and_rgb_stays_colour():
+    slices = np.stack([np.full((6, 6), v, np.uint8) for v in (10, 120, 240)])
+    slices[1, 2, 3] = 7  # the middle slice has content of its own
+    shown = to_pil(slices, stack=True)
+    assert shown.mode == "L" and np.array_equal(np.asarray(shown), slices[1])
+    as_colour = to_pil(slices)
+    assert as_colour.mode == "RGB" and np.array_equal(np.asarray(as_colour), np.moveaxis(slices, 0, -1))
+    grid = np.asarray(image_grid(np.stack([slices, slices]), 2, pad=1, stack=True))
+    assert grid.shape == (8, 15) and np.array_equal(grid[1:7, 1:7], slices[1])
+    five = np.concatenate([slices, slices[:2]])
+    assert np.array_equal(np.asarray(to_pil(five)), five[2])  # any count but 1 and 3 is a stack

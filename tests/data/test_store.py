@@ -94,3 +94,24 @@ def test_an_old_database_is_migrated_to_versions(tmp_path):
     assert json.loads(json.dumps(migrated.classes)) == {"a": 3, "b": 3}
     again = ingest(tmp_path / "src", "scans", resolution=32, replace=True).dataset
     assert again.version == 2
+
+
+def test_a_database_from_before_stacks_keeps_its_versions_and_gains_the_flag(tmp_path):
+    """A datasets table with versions but no ``stack`` column migrates: versions, fingerprints and archive
+    state kept, every dataset not a stack."""
+    first = ingest(_folder(tmp_path / "v1", 10), "scans", resolution=32).dataset
+    second = ingest(_folder(tmp_path / "v2", 50), "scans", resolution=32, replace=True).dataset
+    conn = sqlite3.connect(db.db_path())
+    conn.executescript(
+        "UPDATE datasets SET archived = 1 WHERE version = 1; ALTER TABLE datasets DROP COLUMN stack;"
+    )
+    conn.close()
+    rows = {d.id: d for d in list_datasets(all_versions=True, archived=True)}
+    assert [(rows[d.id].version, rows[d.id].fingerprint) for d in (first, second)] == [
+        (1, first.fingerprint),
+        (2, second.fingerprint),
+    ]
+    assert rows[first.id].archived and not rows[second.id].archived
+    assert not any(d.stack for d in rows.values())
+    columns = {r[1] for r in sqlite3.connect(db.db_path()).execute("PRAGMA table_info(datasets)")}
+    assert "stack" in columns

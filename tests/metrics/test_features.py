@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from medgan.metrics import domain, features
 from medgan.workspace import file_digest
@@ -68,3 +69,13 @@ def test_real_features_cached_atomically_under_hash_key(demo_dataset, monkeypatc
     assert len(cached) == 1 and not list((demo_dataset.folder / "features").glob(".*tmp"))
     monkeypatch.setattr(features, "load_images", lambda *a, **k: pytest.fail("features were recomputed"))
     np.testing.assert_array_equal(features.real_features(extractor, demo_dataset, 32, "test"), first)
+
+
+def test_inception_sees_a_stacks_middle_slice_not_its_slices_as_rgb():
+    slices = np.random.default_rng(1).integers(0, 256, (2, 3, 16, 16), dtype=np.uint8)
+    stacked, as_rgb = features.inception_input(slices, stack=True), features.inception_input(slices)
+    middle = features.inception_input(slices[:, 1:2])
+    assert stacked.shape == (2, 3, 299, 299) and torch.equal(stacked, middle)
+    assert not torch.equal(as_rgb, middle) and torch.equal(as_rgb[:, 1], middle[:, 1])
+    plain, stack = features.get_extractor("inception", None, 32), features.inception_extractor(stack=True)
+    assert plain.key.endswith(features.INCEPTION_SHA1) and stack.key == f"{plain.key}-stack"  # own caches

@@ -49,3 +49,13 @@ def test_ms_ssim_scales_fit_the_image_and_channels_are_handled(real):
     assert all(len(v) == 3 for v in scores.values()) and scores["SSIM"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="equal shapes"):
         pairwise_quality(real[:2], real[:3])
+
+
+def test_a_three_slice_stack_is_scored_slice_by_slice_not_as_rgb():
+    rng = np.random.default_rng(3)
+    fake, real = (rng.integers(0, 256, (2, 3, 64, 64), dtype=np.uint8) for _ in range(2))
+    stacked = pairwise_quality(fake, real, stack=True)
+    slices = [pairwise_quality(fake[:, i : i + 1], real[:, i : i + 1]) for i in range(3)]
+    for name, values in stacked.items():
+        np.testing.assert_allclose(values, np.mean([s[name] for s in slices], axis=0), rtol=1e-6)
+    assert not np.allclose(pairwise_quality(fake, real)["MDSI"], stacked["MDSI"])  # as RGB: another number

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from medgan.train.diffaugment import DiffAugment, diff_augment, rand_cutout, rand_saturation, rand_translation
+from medgan.train.diffaugment import (
+    DiffAugment,
+    diff_augment,
+    rand_brightness,
+    rand_contrast,
+    rand_cutout,
+    rand_saturation,
+    rand_translation,
+)
 
 torch.set_num_threads(1)  # 2 threads on a shared 2-core machine are ~30x slower (spin-waits)
 
@@ -46,3 +54,16 @@ def test_saturation_never_mixes_grayscale_or_frame_channels():
 def test_unknown_policy_is_rejected():
     with pytest.raises(ValueError, match="unknown DiffAugment policy"):
         diff_augment(torch.zeros(1, 1, 4, 4), "color,blur")
+
+
+def test_a_three_frame_stack_is_never_saturated():
+    """A 2.5D stack of 3 slices gets brightness, contrast, translation and cutout, but not RGB saturation."""
+    frames = torch.stack([torch.full((8, 8), v) for v in (-0.8, 0.0, 0.6)]).repeat(6, 1, 1, 1)
+    torch.manual_seed(3)
+    stacked = DiffAugment("color,translation,cutout", stack=True)(frames)
+    torch.manual_seed(3)
+    expected = frames
+    for fn in (rand_brightness, rand_contrast, rand_translation, rand_cutout):
+        expected = fn(expected)
+    assert torch.equal(stacked, expected)
+    assert not torch.equal(rand_saturation(frames), frames)  # as RGB the three slices would be mixed
