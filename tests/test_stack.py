@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from medgan import generate, runs
+from medgan.__main__ import main
 from medgan.data.ingest import ingest
 from medgan.data.readers import ReadOptions
 from medgan.data.store import get_dataset, load_images
@@ -61,7 +62,7 @@ def test_ingest_flags_stacks_and_only_stacks(stack_dataset, tmp_path):
     assert (frames.stack, frames.channels, frames.n_images) == (False, 1, 40)
 
 
-def test_a_run_on_stacks_records_the_flag_and_its_generator_keeps_it(stack_dataset, tmp_path):
+def test_a_run_on_stacks_records_the_flag_and_its_generator_keeps_it(stack_dataset, tmp_path, capsys):
     run_id = create_run(tiny_config(dataset="cine", steps=2, width=4, split=None, augment="diffaugment"))
     assert train_run(run_id)["status"] == "done"
     folder = runs.run_dir(run_id)
@@ -75,6 +76,8 @@ def test_a_run_on_stacks_records_the_flag_and_its_generator_keeps_it(stack_datas
     stacks = gen.sample(2, seed=1)
     pngs = generate.write_pngs(stacks, tmp_path / "png", stack=gen.stack)
     assert [np.asarray(Image.open(p)).tolist() for p in pngs] == stacks[:, 1].tolist()
+    assert main(["generate", "--run", run_id, "--n", "2", "--out", str(tmp_path / "cli")]) == 0
+    assert "each PNG is the grey middle slice" in capsys.readouterr().out
 
     shipped = generate.export_generator(run_id, tmp_path / "shipped")
     assert TrainConfig.from_dict(json.loads((tmp_path / "shipped" / "config.json").read_text())).stack

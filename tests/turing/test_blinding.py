@@ -83,3 +83,12 @@ def test_rater_order_is_per_rater_and_stable():
     assert blinding.rater_order(7, "token-a", list(reversed(ids))) == first
     assert blinding.rater_order(7, "token-b", ids) != first
     assert blinding.rater_order(8, "token-a", ids) != first
+
+
+def test_a_stack_is_served_as_its_grey_middle_slice():
+    """Raters see a 2.5D stack's middle slice in grey, not its 3 slices as colour, after re-encoding too."""
+    slices = np.random.default_rng(5).integers(0, 256, (3, 8, 8), dtype=np.uint8)
+    png = blinding.encode_png(slices, stack=True)
+    assert np.array_equal(blinding.decode_png(png), slices[1:2])
+    assert np.array_equal(blinding.decode_png(blinding.reencode_png(png)), slices[1:2])
+    assert np.array_equal(blinding.decode_png(blinding.encode_png(slices)), slices)  # RGB stays RGB
