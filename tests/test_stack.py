@@ -5,6 +5,7 @@ DICOM export, so three adjacent slices are never taken for R, G and B."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from medgan import generate, runs
+from medgan import db, generate, runs
 from medgan.__main__ import main
 from medgan.data.ingest import ingest
 from medgan.data.readers import ReadOptions
@@ -104,3 +105,16 @@ def test_a_run_on_stacks_records_the_flag_and_its_generator_keeps_it(stack_datas
 def test_configs_from_before_the_flag_load_as_not_a_stack():
     old = {k: v for k, v in tiny_config().to_dict().items() if k != "stack"}
     assert TrainConfig.from_dict(old).stack is False
+
+
+def test_reimporting_a_stack_imported_before_the_flag_sets_it(stack_dataset, tmp_path):
+    """A stack dataset from before the flag (stack 0 after the migration) is flagged when re-imported, even
+    though the unchanged files reuse its cache."""
+    conn = sqlite3.connect(db.db_path())
+    conn.execute("UPDATE datasets SET stack = 0")
+    conn.commit()
+    conn.close()
+    assert not get_dataset("cine").stack
+    options = ReadOptions(multiframe="stack", stack_depth=3)
+    again = ingest(tmp_path / "cine", "cine2", labels="none", resolution=32, options=options)
+    assert again.reused_from == "cine" and again.dataset.stack and get_dataset("cine2").stack

@@ -75,6 +75,12 @@ class IngestResult:
         }
 
 
+def is_stack(options: ReadOptions, channels: int) -> bool:
+    """True when images read with ``options`` into ``channels`` channels are 2.5D stacks of adjacent frames
+    (``multiframe="stack"``, unless a channel mode collapsed the frames)."""
+    return options.multiframe == "stack" and channels == options.stack_depth
+
+
 def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith((".", "__MACOSX")) for part in path.relative_to(root).parts)
 
@@ -187,7 +193,9 @@ def ingest(
         key = fingerprint(source_path, sources, labels, resolution, channels, options, seed, grouping)
         previous = find_reusable(key, resolution) if reuse and not skipped_before else None
         if previous is not None:
-            result = _reuse(previous, staging, name, dataset_id, str(source_path), description, progress)
+            result = _reuse(
+                previous, staging, name, dataset_id, str(source_path), description, progress, options
+            )
         else:
             root = source_path
             if source_path.is_file() and source_path.suffix.lower() == ".zip":
@@ -234,8 +242,10 @@ def _reuse(
     source: str,
     description: str,
     progress: Progress | None,
+    options: ReadOptions,
 ) -> IngestResult:
-    """The result of re-importing unchanged files: ``previous``'s manifest, report and caches under a new name."""
+    """The result of re-importing unchanged files: ``previous``'s manifest, report and caches under a new name
+    (the stack flag from ``options``, so stacks imported before the flag existed get it)."""
     copy_dataset_files(previous, staging)
     info = dataclasses.replace(
         previous,
@@ -244,6 +254,7 @@ def _reuse(
         source=source,
         description=description,
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        stack=is_stack(options, previous.channels),
     )
     skipped = [SkippedFile(row.file, row.reason) for row in load_skipped(previous).itertuples()]
     if progress is not None:
@@ -384,7 +395,6 @@ def _build(
         classes=dict(sorted(Counter(manifest["label"]).items())),
         n_skipped=len(skipped),
         description=description,
-        # 2.5D: the channels are the stack's adjacent frames (unless a channel mode collapsed them)
-        stack=options.multiframe == "stack" and writer.shape_tail[0] == options.stack_depth,
+        stack=is_stack(options, writer.shape_tail[0]),
     )
     return IngestResult(info, skipped, report=grouped.report)
