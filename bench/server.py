@@ -9,9 +9,12 @@ server's ``script_finished``. Server CPU is the streamlit process's user + syste
 = one core); its resident memory is read at the start and end of each round. Ratios are against N = 1,
 measured in the same run.
 
-    python bench/server.py [--sessions 1 5 20] [--seconds 40] [--memory-minutes 0]
+    python bench/server.py [--sessions 1 5 20] [--seconds 40] [--memory-minutes 0] [--reconnect]
 
-``--memory-minutes M`` adds a last round of M minutes at the largest N and reports memory every minute.
+``--memory-minutes M`` adds a last round of M minutes at the largest N and reports every minute (polls,
+latency, CPU, memory). Its N sessions are opened once and stay open throughout, as a lab's tabs do;
+``--reconnect`` instead opens N new sessions every minute (and closes them), which adds session churn:
+Streamlit keeps each closed session for a while (up to 128, for 2 minutes) before freeing it.
 """
 
 from __future__ import annotations
@@ -169,27 +172,24 @@ class Session:
                 self.latencies.append(time.monotonic() - started)
 
 
-async def _round(port: int, n: int, seconds: float) -> list[Session]:
-    sessions = [Session(port) for _ in range(n)]
+async def _round(sessions: list[Session], seconds: float) -> None:
     await asyncio.gather(*(s.run(seconds) for s in sessions))
-    return sessions
 
 
-def measure(port: int, pid: int, n: int, seconds: float) -> dict:
-    """One round of ``n`` sessions: poll latency percentiles (ms), server CPU (%) and memory (MB)."""
-    rss_start, cpu_start, wall_start = _rss_mb(pid), _cpu_seconds(pid), time.monotonic()
-    sessions = asyncio.run(_round(port, n, seconds))
+def _row(pid: int, n: int, sessions: list[Session], marks: list[tuple], start: tuple) -> dict:
+    """The figures of ``sessions`` since ``marks`` (their counters then) and ``start`` (rss, cpu, wall)."""
+    rss_start, cpu_start, wall_start = start
     cpu_used = _cpu_seconds(pid) - cpu_start
     cpu = 100 * cpu_used / (time.monotonic() - wall_start)
-    latencies = sorted(t for s in sessions for t in s.latencies)
+    latencies = sorted(t for s, (i, _, _) in zip(sessions, marks, strict=True) for t in s.latencies[i:])
     if not latencies:
         raise RuntimeError(f"no fragment reruns measured with {n} sessions (no auto-rerun seen?)")
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     return {
         "sessions": n,
         "polls": len(latencies),
-        "timeouts": sum(s.errors for s in sessions),
-        "not_fragment_runs": sum(s.full_runs for s in sessions),
+        "timeouts": sum(s.errors - e for s, (_, e, _) in zip(sessions, marks, strict=True)),
+        "not_fragment_runs": sum(s.full_runs - f for s, (_, _, f) in zip(sessions, marks, strict=True)),
         "p50_ms": round(1000 * statistics.median(latencies), 1),
         "p95_ms": round(1000 * p95, 1),
         "server_cpu_percent": round(cpu, 1),
@@ -200,11 +200,44 @@ def measure(port: int, pid: int, n: int, seconds: float) -> dict:
     }
 
 
+def _start(pid: int) -> tuple[float, float, float]:
+    return _rss_mb(pid), _cpu_seconds(pid), time.monotonic()
+
+
+def _marks(sessions: list[Session]) -> list[tuple[int, int, int]]:
+    return [(len(s.latencies), s.errors, s.full_runs) for s in sessions]
+
+
+def measure(port: int, pid: int, n: int, seconds: float) -> dict:
+    """One round of ``n`` new sessions: poll latency percentiles (ms), server CPU (%) and memory (MB)."""
+    start, sessions = _start(pid), [Session(port) for _ in range(n)]
+    asyncio.run(_round(sessions, seconds))
+    return _row(pid, n, sessions, [(0, 0, 0)] * n, start)
+
+
+async def _kept_open(port: int, pid: int, n: int, minutes: int) -> list[dict]:
+    """``n`` sessions opened once and kept polling for ``minutes`` (tabs left open); a row per minute."""
+    sessions, rows = [Session(port) for _ in range(n)], []
+    task = asyncio.ensure_future(_round(sessions, 60.0 * minutes + 5))
+    for minute in range(minutes):
+        start, marks = _start(pid), _marks(sessions)
+        await asyncio.sleep(60.0)
+        rows.append({"minute": minute + 1, **_row(pid, n, sessions, marks, start)})
+        print(json.dumps(rows[-1]), flush=True)
+    await task
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--seconds", type=float, default=40.0, help="length of each round")
-    parser.add_argument("--memory-minutes", type=float, default=0.0, help="extra long round at the largest N")
+    parser.add_argument("--memory-minutes", type=int, default=0, help="extra long round at the largest N")
+    parser.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="memory round: new sessions every minute (default: the same sessions stay open throughout)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="medgan-bench-server-") as tmp:
         home = Path(tmp)
@@ -219,7 +252,9 @@ def main() -> int:
                 print(json.dumps(row), flush=True)
             if args.memory_minutes:
                 n = max(args.sessions)
-                for minute in range(int(args.memory_minutes)):
+                if not args.reconnect:
+                    asyncio.run(_kept_open(port, server.pid, n, args.memory_minutes))
+                for minute in range(args.memory_minutes if args.reconnect else 0):
                     row = measure(port, server.pid, n, 60.0)
                     print(json.dumps({"minute": minute + 1, **row}), flush=True)
         finally:
