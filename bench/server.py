@@ -215,17 +215,15 @@ def measure(port: int, pid: int, n: int, seconds: float) -> dict:
     return _row(pid, n, sessions, [(0, 0, 0)] * n, start)
 
 
-async def _kept_open(port: int, pid: int, n: int, minutes: int) -> list[dict]:
-    """``n`` sessions opened once and kept polling for ``minutes`` (tabs left open); a row per minute."""
-    sessions, rows = [Session(port) for _ in range(n)], []
+async def _kept_open(port: int, pid: int, n: int, minutes: int) -> None:
+    """``n`` sessions opened once and kept polling for ``minutes`` (tabs left open); prints a row per minute."""
+    sessions = [Session(port) for _ in range(n)]
     task = asyncio.ensure_future(_round(sessions, 60.0 * minutes + 5))
     for minute in range(minutes):
         start, marks = _start(pid), _marks(sessions)
         await asyncio.sleep(60.0)
-        rows.append({"minute": minute + 1, **_row(pid, n, sessions, marks, start)})
-        print(json.dumps(rows[-1]), flush=True)
+        print(json.dumps({"minute": minute + 1, **_row(pid, n, sessions, marks, start)}), flush=True)
     await task
-    return rows
 
 
 def main() -> int:
@@ -252,11 +250,12 @@ def main() -> int:
                 print(json.dumps(row), flush=True)
             if args.memory_minutes:
                 n = max(args.sessions)
-                if not args.reconnect:
+                if args.reconnect:
+                    for minute in range(args.memory_minutes):
+                        row = measure(port, server.pid, n, 60.0)
+                        print(json.dumps({"minute": minute + 1, **row}), flush=True)
+                else:
                     asyncio.run(_kept_open(port, server.pid, n, args.memory_minutes))
-                for minute in range(args.memory_minutes if args.reconnect else 0):
-                    row = measure(port, server.pid, n, 60.0)
-                    print(json.dumps({"minute": minute + 1, **row}), flush=True)
         finally:
             server.terminate()
             server.wait(timeout=15)

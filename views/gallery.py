@@ -25,10 +25,8 @@ def _gallery(
 
 
 @st.dialog("Enlarged view", width="large")
-def _zoom(title: str, image: np.ndarray, stack: bool, extra: str = "") -> None:
+def _zoom(title: str, image: np.ndarray, stack: bool) -> None:
     st.image(to_pil(image, stack), caption=title, width="stretch")
-    if extra:
-        st.caption(extra)
 
 
 def _row(images: np.ndarray, key: str, captions: list[str], stack: bool) -> None:
