@@ -34,6 +34,15 @@ class ReadOptions:
     nifti_axis: int = 2
     label_tag: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.multiframe not in ("frames", "stack"):
+            raise ValueError(f"multiframe must be 'frames' or 'stack', got {self.multiframe!r}")
+        if self.multiframe == "stack" and self.stack_depth < 2:
+            raise ValueError(
+                f"a 2.5D stack needs at least 2 frames (stack depth {self.stack_depth}); "
+                "use multiframe 'frames' for single slices"
+            )
+
 
 ReadFn = Callable[[Path, ReadOptions], Iterator[Frame]]
 

@@ -52,6 +52,9 @@ def test_bad_arguments_are_explained(tmp_path, capsys):
     assert "is not a regular expression" in capsys.readouterr().err
     assert main(["ingest", str(tmp_path), "--name", "n", "--near-duplicates", "1.5"]) == 1
     assert "--near-duplicates must be a correlation" in capsys.readouterr().err
+    args = ["--multiframe", "stack", "--stack-depth", "1"]
+    assert main(["ingest", str(tmp_path), "--name", "s", *args]) == 1
+    assert "a 2.5D stack needs at least 2 frames (stack depth 1)" in capsys.readouterr().err
 
 
 def test_patient_pattern_and_duplicate_flags(tmp_path, capsys):
