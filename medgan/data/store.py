@@ -182,6 +182,8 @@ def dataset_version(name: str, dataset_id: str = "", fingerprint: str = "") -> D
     if not dataset_id:
         return get_dataset(name)
     rows = _rows("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
+    if not rows and fingerprint:
+        rows = _same_data(name, fingerprint)
     if not rows or not (rows[0].folder / "manifest.csv").is_file():
         raise DatasetNotFound(
             f"the data this run was trained on ({name!r}, version id {dataset_id}) was deleted; "
@@ -195,6 +197,13 @@ def dataset_version(name: str, dataset_id: str = "", fingerprint: str = "") -> D
             f"recorded (SHA-256 {fingerprint[:12]}...); refusing to use changed data"
         )
     return info
+
+
+def _same_data(name: str, fingerprint: str) -> list[DatasetInfo]:
+    """Versions of ``name`` whose manifest has SHA-256 ``fingerprint``: the same data under another id (a
+    generator exported from another workspace, or the demo phantom that every workspace makes alike)."""
+    rows = _rows("SELECT * FROM datasets WHERE name = ? ORDER BY archived, version DESC", (name,))
+    return [r for r in rows if (r.folder / "manifest.csv").is_file() and r.fingerprint == fingerprint]
 
 
 def dataset_of(config: dict) -> DatasetInfo:

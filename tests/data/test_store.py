@@ -67,6 +67,17 @@ def test_resume_refuses_when_the_runs_data_is_gone_or_changed(tmp_path):
         get_dataset("scans")
 
 
+def test_the_same_data_under_another_id_is_found_by_its_fingerprint(tmp_path):
+    """A generator exported from another workspace (or the shipped demo) names a version id this workspace
+    never had; the same manifest under the same name is that data, anything else is not."""
+    info = ingest(_folder(tmp_path / "src", 10), "scans", resolution=32).dataset
+    assert dataset_version("scans", "0123456789ab", info.fingerprint).id == info.id
+    with pytest.raises(DatasetNotFound, match="version id 0123456789ab\\) was deleted"):
+        dataset_version("scans", "0123456789ab", "f" * 64)
+    with pytest.raises(DatasetNotFound, match="was deleted"):
+        dataset_version("other", "0123456789ab", info.fingerprint)
+
+
 def test_unknown_labels_are_an_error_not_class_zero():
     assert encode_labels(np.array(["b", "a", "b"]), ["a", "b"]).tolist() == [1, 0, 1]
     with pytest.raises(ValueError, match="'c' are not among the classes a, b"):

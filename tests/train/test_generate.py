@@ -16,7 +16,7 @@ from medgan.workspace import file_digest
 
 def test_demo_generator_matches_the_contract():
     generator = load_generator("demo")
-    assert (generator.arch, generator.resolution, generator.channels) == ("progan", 64, 1)
+    assert (generator.arch, generator.resolution, generator.channels) == ("fastgan", 64, 1)
     assert generator.class_names == ["mass", "normal"] and generator.conditional
     assert generator.dataset == "demo-phantom" and generator.step > 0
     assert generator.checkpoint_path == workspace.REPO_ROOT / "checkpoints" / "demo" / "generator.pt"
