@@ -202,8 +202,11 @@ def dataset_version(name: str, dataset_id: str = "", fingerprint: str = "") -> D
 def _same_data(name: str, fingerprint: str) -> list[DatasetInfo]:
     """Versions of ``name`` whose manifest has SHA-256 ``fingerprint``: the same data under another id (a
     generator exported from another workspace, or the demo phantom that every workspace makes alike)."""
-    rows = _rows("SELECT * FROM datasets WHERE name = ? ORDER BY archived, version DESC", (name,))
-    return [r for r in rows if (r.folder / "manifest.csv").is_file() and r.fingerprint == fingerprint]
+    rows = _rows(
+        "SELECT * FROM datasets WHERE name = ? AND fingerprint = ? ORDER BY archived, version DESC",
+        (name, fingerprint),
+    )
+    return [r for r in rows if (r.folder / "manifest.csv").is_file()]
 
 
 def dataset_of(config: dict) -> DatasetInfo:
