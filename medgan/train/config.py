@@ -154,8 +154,8 @@ _PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"batch_size": 32, "steps": 40000, "width": 128},
     ),
     "fastgan": (
-        {"batch_size": 16, "steps": 1500, "width": 8, "augment": "diffaugment"},
-        {"batch_size": 16, "steps": 20000, "width": 32, "augment": "diffaugment"},
+        {"batch_size": 16, "steps": 1500, "width": 8, "augment": "ada"},  # ADA: README, lr/augmentation sweep
+        {"batch_size": 16, "steps": 20000, "width": 32, "augment": "ada"},
     ),
     "stylegan2": (
         {"batch_size": 16, "steps": 1500, "width": 12, "augment": "ada"},

@@ -6,7 +6,8 @@ Twenty tabs on one run used to read and parse the run's metrics, rebuild a panda
 figures each, every 2 s; now the first poll after the run's files change does it, and the others reuse it.
 An entry is trusted for :data:`FRESH_SECONDS` (the job's status lives in the database, not in the files),
 then the files' sizes and mtimes say whether the metrics must be re-read; at most :data:`MAX_RUNS` runs are
-kept, least recently watched dropped first, and no session keeps its own copy.
+kept, least recently watched dropped first, and no session keeps its own copy. The figures are
+:class:`SharedFigure` s, so ``st.plotly_chart`` does not deep-copy every trace on each of those polls.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ from medgan.train.monitor import Progress, RunWatcher, latest_sample, loss_figur
 MAX_POINTS = 400  # per curve: enough for a smooth line, and the chart's JSON stays small at any run length
 MAX_RUNS = 4
 FRESH_SECONDS = 1.0
+
+
+class SharedFigure(go.Figure):
+    """A figure drawn unchanged by many sessions: ``st.plotly_chart`` turns a figure into a dict on every
+    call (plotly's ``to_dict`` deep-copies each trace: ~3 ms for the loss curves, half of a poll's CPU);
+    this one makes that dict once and hands out the same one, which callers must not modify."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__(figure)
+        self._as_dict = super().to_dict()
+
+    def to_dict(self) -> dict:
+        """The figure as plotly's dict, made once (not a copy)."""
+        return self._as_dict
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,8 @@ class _LiveCache:
             metrics, loss, fid = entry.view.metrics, entry.view.loss, entry.view.fid
         else:
             metrics = entry.watcher.frame()
-            loss = loss_figure(thin(metrics)) if len(metrics) else None
-            fid = fid_curve(metrics) if "fid" in metrics else None
+            loss = SharedFigure(loss_figure(thin(metrics))) if len(metrics) else None
+            fid = SharedFigure(fid_curve(metrics)) if "fid" in metrics else None
             entry.key = key
         return LiveRun(metrics, progress(run_id, metrics), loss, fid, _sample_bytes(run_id))
 

@@ -6,6 +6,9 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io
+import plotly.tools
 import pytest
 
 from medgan import runs
@@ -61,3 +64,12 @@ def test_live_run_is_shared_and_follows_appended_rows(run_folder, monkeypatch):
     assert len(later.metrics) == 2010 and later.state.step == 2010 and later.loss is not first.loss
     assert later.loss.data[0].x[-1] == 2010  # the newest step is drawn
     assert later.sample is None
+
+
+def test_shared_figure_draws_like_the_figure_it_wraps(run_folder):
+    figure = live.live_run(RUN).loss
+    plain = go.Figure(figure)
+    assert isinstance(figure, live.SharedFigure)
+    assert figure.to_dict() is figure.to_dict()  # made once, not deep-copied per session
+    as_sent = plotly.tools.return_figure_from_figure_or_data(figure, validate_figure=True)  # st.plotly_chart
+    assert plotly.io.to_json(as_sent) == plotly.io.to_json(plain.to_dict())
