@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -55,26 +56,80 @@ class MetricsTail:
         return self.rows
 
 
+TAIL_ROWS = 10  # the latest rows of a part, always kept whole: the step rate and ETA come from them
+
+
+def tracked_rows(metrics: pd.DataFrame) -> pd.Series:
+    """True for the tracked-FID rows of a metrics frame (they carry no losses)."""
+    return metrics["fid"].notna() if "fid" in metrics else pd.Series(False, index=metrics.index)
+
+
+class _Part:
+    """One metrics file's rows as a frame indexed by loss-row number (-1 for tracked-FID rows): every row, or
+    with ``max_points`` every ``stride``-th loss row (the stride doubles whenever more than ``2 * max_points`` would be kept, so the
+    kept rows stay evenly spaced), every tracked-FID row and the last :data:`TAIL_ROWS` rows. The training
+    time is summed over every row read, so thinning does not change it."""
+
+    def __init__(self, name: str, max_points: int | None) -> None:
+        self.name, self.max_points = name, max_points
+        self.frame = pd.DataFrame()
+        self.seen = 0
+        self.stride = 1
+        self.elapsed: float | None = None
+
+    def add(self, rows: list[dict]) -> None:
+        new = pd.DataFrame(rows).assign(part=self.name)
+        losses = ~tracked_rows(new)
+        new.index = np.where(losses, self.seen + losses.cumsum() - 1, -1)
+        self.seen += int(losses.sum())
+        if "time" in new and "step" in new:
+            before = self.frame.tail(1)  # the previous last row: the first new row's time step counts too
+            moved = _forward(pd.concat([before, new]) if len(before) else new)["time"].sum()
+            self.elapsed = (self.elapsed if len(before) else float(new["time"].iloc[0])) + float(moved)
+        self.frame = pd.concat([self.frame, new]) if len(self.frame) else new
+        if self.max_points:
+            self._thin()
+
+    def _thin(self) -> None:
+        rows = self.frame.index.to_series()
+        while ((rows >= 0) & (rows % self.stride == 0)).sum() > 2 * self.max_points:
+            self.stride *= 2
+        keep = (rows < 0) | (rows % self.stride == 0) | (rows >= self.seen - TAIL_ROWS)
+        if not keep.all():
+            self.frame = self.frame[keep]
+
+
 class RunWatcher:
     """Incremental reader of all metrics files of a run (per-class runs have one per class): only new lines
-    are parsed, and they are appended to one frame per part (no row dicts are kept)."""
+    are parsed, and they are appended to one frame per part (no row dicts are kept). With ``max_points``
+    (the live view) each part keeps a bounded, evenly thinned set of rows, whatever the run's length."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, max_points: int | None = None) -> None:
         self.run_id = run_id
+        self.max_points = max_points
         self.tails: dict[str, MetricsTail] = {}
-        self.parts: dict[str, pd.DataFrame] = {}
+        self.parts: dict[str, _Part] = {}
+        self._frame: pd.DataFrame | None = None
 
     def frame(self) -> pd.DataFrame:
-        """All metrics rows so far, with a ``part`` column (class name for per-class runs, else "")."""
+        """The metrics rows so far (all, or the thinned set), with a ``part`` column (class name for
+        per-class runs, else "")."""
         for part, path in metrics_files(self.run_id).items():
             new = self.tails.setdefault(part, MetricsTail(path)).read_new()
             if new:
-                rows = pd.DataFrame(new).assign(part=part)
-                self.parts[part] = (
-                    pd.concat([self.parts[part], rows], ignore_index=True) if part in self.parts else rows
-                )
-        frames = [self.parts[part] for part in sorted(self.parts)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["step", "part"])
+                self.parts.setdefault(part, _Part(part, self.max_points)).add(new)
+                self._frame = None
+        if self._frame is None:
+            frames = [self.parts[part].frame for part in sorted(self.parts)]
+            self._frame = (
+                pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["step", "part"])
+            )
+        return self._frame
+
+    def elapsed(self) -> float | None:
+        """Training time so far over every row read (not only the kept ones), summed over the parts."""
+        times = [p.elapsed for p in self.parts.values() if p.elapsed is not None]
+        return float(sum(times)) if times else None
 
 
 @dataclass(frozen=True)
@@ -115,8 +170,9 @@ def _elapsed(metrics: pd.DataFrame) -> float | None:
     )
 
 
-def progress(run_id: str, metrics: pd.DataFrame) -> Progress:
-    """Progress of a run from its status file and metrics (ETA from the latest rows' step rate)."""
+def progress(run_id: str, metrics: pd.DataFrame, elapsed: float | None = None) -> Progress:
+    """Progress of a run from its status file and metrics (ETA from the latest rows' step rate); the
+    training time so far is ``elapsed`` when given (a thinned frame's rows no longer sum to it)."""
     info = runs.run_info(run_id, runs.job_status(run_id))
     state = runs.read_status(runs.run_dir(run_id))
     phase = state.get("phase") if state.get("status") == "starting" else None
@@ -128,7 +184,9 @@ def progress(run_id: str, metrics: pd.DataFrame) -> Progress:
         steps, seconds = forward["step"].sum(), forward["time"].sum()
         if steps > 0 and seconds > 0 and info.status in ("running", "queued"):
             eta = (info.total_steps - info.step) * seconds / steps
-    return Progress(info.status, info.step, info.total_steps, rate, eta, _elapsed(metrics), phase)
+    if elapsed is None:
+        elapsed = _elapsed(metrics)
+    return Progress(info.status, info.step, info.total_steps, rate, eta, elapsed, phase)
 
 
 def describe(state: Progress) -> str:

@@ -1,5 +1,5 @@
 """What the Train page's live view shows of a run, computed once per server process and shared by every
-session watching it: the metrics frame, the curves (thinned to a bounded number of points), the progress line
+session watching it: the metrics frame (a bounded, evenly thinned set of rows), the curves (thinned to a bounded number of points), the progress line
 and the latest sample grid's bytes.
 
 Twenty tabs on one run used to read and parse the run's metrics, rebuild a pandas frame and two plotly
@@ -23,7 +23,15 @@ import plotly.graph_objects as go
 
 from medgan import runs
 from medgan.metrics.figures import fid_curve
-from medgan.train.monitor import Progress, RunWatcher, latest_sample, loss_figure, metrics_files, progress
+from medgan.train.monitor import (
+    Progress,
+    RunWatcher,
+    latest_sample,
+    loss_figure,
+    metrics_files,
+    progress,
+    tracked_rows,
+)
 
 MAX_POINTS = 400  # per curve: enough for a smooth line, and the chart's JSON stays small at any run length
 MAX_RUNS = 4
@@ -60,7 +68,7 @@ def thin(metrics: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     are all kept (they are few, and the best one must not be dropped)."""
     keep = []
     for _, rows in metrics.groupby("part", sort=False):
-        tracked = rows["fid"].notna() if "fid" in rows else pd.Series(False, index=rows.index)
+        tracked = tracked_rows(rows)
         losses = rows[~tracked]
         if len(losses) > max_points:
             losses = losses.iloc[np.unique(np.linspace(0, len(losses) - 1, max_points).round().astype(int))]
@@ -106,7 +114,7 @@ class _LiveCache:
     def get(self, run_id: str) -> LiveRun:
         folder = str(runs.run_dir(run_id))  # not the id alone: tests and workspaces may share run ids
         with self._lock:
-            entry = self._entries.pop(folder, None) or _Entry(RunWatcher(run_id))
+            entry = self._entries.pop(folder, None) or _Entry(RunWatcher(run_id, max_points=MAX_POINTS))
             self._entries[folder] = entry
             while len(self._entries) > MAX_RUNS:
                 self._entries.popitem(last=False)
@@ -126,7 +134,8 @@ class _LiveCache:
             loss = SharedFigure(loss_figure(thin(metrics))) if len(metrics) else None
             fid = SharedFigure(fid_curve(metrics)) if "fid" in metrics else None
             entry.key = key
-        return LiveRun(metrics, progress(run_id, metrics), loss, fid, _sample_bytes(run_id))
+        state = progress(run_id, metrics, entry.watcher.elapsed())
+        return LiveRun(metrics, state, loss, fid, _sample_bytes(run_id))
 
     def forget(self, run_id: str | None) -> None:
         """Drop ``run_id`` (every run when None), so the next poll reads it afresh."""

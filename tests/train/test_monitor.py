@@ -96,3 +96,28 @@ def test_a_starting_run_says_what_it_is_doing():
 
 def test_format_eta():
     assert [format_eta(s) for s in (None, 42, 185, 3725)] == ["unknown", "42 s", "3 min 05 s", "1 h 02 min"]
+
+
+def test_a_bounded_watcher_keeps_evenly_spaced_rows_and_the_exact_elapsed_time():
+    run_id = _fake_run(steps_done=4000, total=9000, restart_at=1500)
+    path = runs.run_dir(run_id) / "metrics.jsonl"
+    bounded, full = RunWatcher(run_id, max_points=50), RunWatcher(run_id)
+    bounded.frame()
+    with open(path, "a") as fh:  # more rows in small appends, as a training run writes them
+        for step in range(4010, 9001, 10):
+            fh.write(json.dumps({"step": step, "time": (step - 1500) * 0.5, "images_per_sec": 64.0}) + "\n")
+            if step % 1000 == 0:
+                fh.write(json.dumps({"step": step, "time": (step - 1500) * 0.5, "fid": step / 100}) + "\n")
+            if step % 370 == 0:
+                fh.flush()
+                bounded.frame()
+    thinned, everything = bounded.frame(), full.frame()
+    losses = thinned[thinned["fid"].isna()]
+    assert len(everything) == 905 and len(losses) <= 2 * 50 + 10
+    older = losses["step"].iloc[:-10].diff().dropna()
+    assert older.nunique() == 1  # evenly spaced: every stride-th row
+    assert losses["step"].iloc[-10:].tolist() == list(range(8910, 9001, 10))  # the latest rows whole
+    assert thinned["fid"].dropna().tolist() == [50.0, 60.0, 70.0, 80.0, 90.0]
+    assert bounded.elapsed() == progress(run_id, everything).elapsed_seconds  # every row's time, not the kept
+    state, exact = progress(run_id, thinned, bounded.elapsed()), progress(run_id, everything)
+    assert (state.eta_seconds, state.images_per_sec) == (exact.eta_seconds, exact.images_per_sec)

@@ -13,6 +13,7 @@ import pytest
 
 from medgan import runs
 from medgan.train.config import save_config
+from medgan.train.monitor import TAIL_ROWS
 from medgan.ui import live
 from tests.train.helpers import tiny_config
 
@@ -52,7 +53,7 @@ def test_thin_bounds_loss_rows_and_keeps_every_fid_row():
 
 def test_live_run_is_shared_and_follows_appended_rows(run_folder, monkeypatch):
     first = live.live_run(RUN)
-    assert len(first.metrics) == 2000 and first.state.step == 2000
+    assert len(first.metrics) <= 2 * live.MAX_POINTS + TAIL_ROWS and first.state.step == 2000  # thinned
     assert all(len(trace.x) <= live.MAX_POINTS for trace in first.loss.data)
     assert live.live_run(RUN) is first  # a second session within FRESH_SECONDS gets the same view
     monkeypatch.setattr(live, "FRESH_SECONDS", 0.0)
@@ -61,7 +62,10 @@ def test_live_run_is_shared_and_follows_appended_rows(run_folder, monkeypatch):
         fh.write(_rows(range(2001, 2011)))
     runs.write_status(run_folder, "running", 2010, 5000)
     later = live.live_run(RUN)
-    assert len(later.metrics) == 2010 and later.state.step == 2010 and later.loss is not first.loss
+    assert (
+        later.metrics["step"].iloc[-1] == 2010 and later.state.step == 2010 and later.loss is not first.loss
+    )
+    assert later.state.elapsed_seconds == 1005.0  # every row's time, not only the kept rows'
     assert later.loss.data[0].x[-1] == 2010  # the newest step is drawn
     assert later.sample is None
 
