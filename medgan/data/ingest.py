@@ -147,6 +147,22 @@ def _patient_for(frame: Frame, path: Path, rel: str, csv_labels: dict) -> str | 
     return entry.get("patient_id") or (f"{rel}#{frame.frame}" if path.suffix.lower() == ".npz" else None)
 
 
+@dataclass(frozen=True)
+class _ImportJob:
+    """One import's identity (new dataset id and name) and the settings its files are read with."""
+
+    name: str
+    dataset_id: str
+    source: str
+    description: str
+    labels: str
+    resolution: int
+    channels: str
+    options: ReadOptions
+    seed: int
+    grouping: GroupingOptions
+
+
 def ingest(
     source: str | Path,
     name: str,
@@ -203,24 +219,27 @@ def ingest(
 
                 root = safe_extract(source_path, staging / "files")
             csv_labels = _read_label_csv(Path(labels[4:])) if labels.startswith("csv:") else {}
+            job = _ImportJob(
+                name=name,
+                dataset_id=dataset_id,
+                source=str(source_path),
+                description=description,
+                labels=labels,
+                resolution=resolution,
+                channels=channels,
+                options=options,
+                seed=seed,
+                grouping=grouping,
+            )
             result = _build(
+                job,
                 root,
                 sources if root == source_path else list_source_files(root),
                 staging,
-                name,
-                dataset_id,
-                str(source_path),
-                labels,
-                resolution,
-                channels,
-                options,
                 csv_labels,
-                seed,
-                description,
                 progress,
                 workers,
                 skipped_before or [],
-                grouping,
             )
             shutil.rmtree(staging / "files", ignore_errors=True)
         (staging / FINGERPRINT_FILE).write_text(key)
@@ -263,31 +282,23 @@ def _reuse(
 
 
 def _build(
-    root,
-    files,
-    staging,
-    name,
-    dataset_id,
-    source,
-    labels,
-    resolution,
-    channels,
-    options,
-    csv_labels,
-    seed,
-    description,
-    progress,
-    workers,
-    skipped_before,
-    grouping,
+    job: _ImportJob,
+    root: Path,
+    files: list[Path],
+    staging: Path,
+    csv_labels: dict[str, dict[str, str]],
+    progress: Progress | None,
+    workers: int | None,
+    skipped_before: list[SkippedFile],
 ) -> IngestResult:
+    """Decode ``files`` under ``root`` into ``staging``: the image cache, manifest, report and skipped list."""
     skipped: list[SkippedFile] = list(skipped_before) + skipped_entries(root)  # archive entries not extracted
     rows: list[dict] = []
     n_colour = 0
     hashes: list[str] | None = []  # per cached row, for duplicate detection (None: hash the cache at the end)
     features: list[np.ndarray] = []
     writer: NpyStreamWriter | None = None
-    label_csv = Path(labels[4:]).resolve() if labels.startswith("csv:") else None
+    label_csv = Path(job.labels[4:]).resolve() if job.labels.startswith("csv:") else None
     files = [f for f in files if label_csv is None or f.resolve() != label_csv]
     done = iter(range(1, len(files) + 1))
 
@@ -300,8 +311,8 @@ def _build(
 
     decoded = decode_files(
         files,
-        options,
-        resolution,
+        job.options,
+        job.resolution,
         on_done=file_done,
         workers=default_workers(len(files)) if workers is None else workers,
         on_skip=lambda path, reason: skipped.append(SkippedFile(display(path), reason)),
@@ -313,10 +324,10 @@ def _build(
             n_colour += colour
             if writer is None:
                 n_ch = {"gray": 1, "rgb": 3}.get(
-                    channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0]
+                    job.channels, 1 if pixels.shape[0] == 3 and not colour else pixels.shape[0]
                 )
-                writer = NpyStreamWriter(cache_path(staging, resolution), n_ch, resolution)
-            elif channels == "auto" and colour and writer.shape_tail[0] == 1:
+                writer = NpyStreamWriter(cache_path(staging, job.resolution), n_ch, job.resolution)
+            elif job.channels == "auto" and colour and writer.shape_tail[0] == 1:
                 # colour after grey: keep colour; earlier rows changed, so hash the cache at the end
                 writer, hashes = writer.widened_to_rgb(), None
             if writer.shape_tail[0] == 1:
@@ -331,7 +342,7 @@ def _build(
                 )
                 continue
             rel = _relative(path, root)
-            label = _label_for(frame, path, rel, labels, csv_labels)
+            label = _label_for(frame, path, rel, job.labels, csv_labels)
             if label is None:
                 skipped.append(SkippedFile(display(path), "no label for this file in the label CSV"))
                 continue
@@ -353,7 +364,7 @@ def _build(
                 }
             )
         if writer is None or not rows:
-            raise NothingReadable(source, skipped)
+            raise NothingReadable(job.source, skipped)
         writer.close()
     except BaseException:
         decoded.close()  # stops the decoding workers early
@@ -368,33 +379,33 @@ def _build(
     grouped = group_manifest(
         pd.DataFrame(rows),
         None if precomputed else np.load(writer.path, mmap_mode="r"),
-        grouping,
-        seed,
+        job.grouping,
+        job.seed,
         precomputed,
     )
     skipped += grouped.dropped
     if not grouped.keep.any():
-        raise NothingReadable(source, skipped)
+        raise NothingReadable(job.source, skipped)
     keep_rows(writer.path, grouped.keep)
     manifest = grouped.manifest
     manifest.to_csv(staging / "manifest.csv", index=False)
-    grouped.report["channels"] = channel_note(channels, writer.shape_tail[0], n_colour, len(rows))
+    grouped.report["channels"] = channel_note(job.channels, writer.shape_tail[0], n_colour, len(rows))
     write_report(staging, grouped)
     with open(staging / "skipped.csv", "w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["file", "reason"])
         out.writerows([(s.file, s.reason) for s in skipped])
     info = DatasetInfo(
-        id=dataset_id,
-        name=name,
-        source=source,
+        id=job.dataset_id,
+        name=job.name,
+        source=job.source,
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         n_images=len(manifest),
         channels=writer.shape_tail[0],
-        base_resolution=resolution,
+        base_resolution=job.resolution,
         classes=dict(sorted(Counter(manifest["label"]).items())),
         n_skipped=len(skipped),
-        description=description,
-        stack=is_stack(options, writer.shape_tail[0]),
+        description=job.description,
+        stack=is_stack(job.options, writer.shape_tail[0]),
     )
     return IngestResult(info, skipped, report=grouped.report)

@@ -78,11 +78,15 @@ def test_trains_on_2p5d_stacks(workspace_home, tmp_path, arch):
     assert images.shape == (3, 5, 32, 32) and images.dtype == np.uint8 and images.std() > 0
 
 
-@pytest.mark.parametrize(("arch", "augment"), [("fastgan", "diffaugment"), ("stylegan2", "ada")])
+@pytest.mark.parametrize(("arch", "augment"), [("fastgan", "ada"), ("stylegan2", "ada")])
 def test_cli_uses_the_presets_augmentation_unless_told(demo_dataset, capsys, arch, augment):
     base = ["train", "--dataset", "demo-phantom", "--arch", arch, "--resolution", "32", "--steps", "1"]
     base += ["--batch-size", "4", "--width", "4", "--device", "cpu", "--json"]
-    for extra, expected in (([], augment), (["--augment", "none"], "none")):
+    for extra, expected in (
+        ([], augment),
+        (["--augment", "none"], "none"),
+        (["--augment", "diffaugment"], "diffaugment"),
+    ):
         assert main(base + extra) == 0
         run_id = json.loads(capsys.readouterr().out)["run_id"]
         assert load_config(runs.run_dir(run_id)).augment == expected
