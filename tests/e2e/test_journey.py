@@ -168,7 +168,7 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     page.get_by_text("queued", exact=False).or_(page.get_by_text("wrote ")).first.wait_for(timeout=60_000)
     page.reload()  # the export job survives the reload; the reloaded page shows its result
     page.get_by_text("wrote ").wait_for(timeout=120_000)
-    with page.expect_download() as download_info:
+    with page.expect_download(timeout=120_000) as download_info:
         page.get_by_role("button", name="Download").first.click()
     zip_path = artifacts / "export.zip"
     download_info.value.save_as(zip_path)
