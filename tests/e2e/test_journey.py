@@ -168,6 +168,9 @@ def test_whole_journey(app_server, browser, shot, artifacts):
     page.get_by_text("queued", exact=False).or_(page.get_by_text("wrote ")).first.wait_for(timeout=60_000)
     page.reload()  # the export job survives the reload; the reloaded page shows its result
     page.get_by_text("wrote ").wait_for(timeout=120_000)
+    # A deferred download's id is renewed by every script run; a click that still holds the id of a run
+    # that is being replaced is dropped by Streamlit, so click once the page has settled (as a user would).
+    _idle(page)
     with page.expect_download(timeout=120_000) as download_info:
         page.get_by_role("button", name="Download").first.click()
     zip_path = artifacts / "export.zip"
