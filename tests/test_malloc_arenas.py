@@ -1,0 +1,69 @@
+"""The server's malloc arena cap: threads of a capped process share two glibc arenas instead of one each."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from medgan.malloc_arenas import limit_malloc_arenas
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+THREADS = 8
+
+# Start THREADS threads that each malloc and stay alive, then print glibc's count of arenas (malloc_info).
+SCRIPT = f"""
+import ctypes, sys, tempfile, threading
+from medgan.malloc_arenas import limit_malloc_arenas
+if sys.argv[1] == "capped":
+    assert limit_malloc_arenas(2)
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes, libc.fclose.argtypes = [ctypes.c_int, ctypes.c_void_p], [ctypes.c_void_p]
+allocated, release = threading.Barrier({THREADS} + 1), threading.Event()
+def work():
+    libc.malloc(4096)
+    allocated.wait()
+    release.wait()
+threads = [threading.Thread(target=work) for _ in range({THREADS})]
+for t in threads:
+    t.start()
+allocated.wait()
+path = tempfile.mktemp()
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, fp)
+libc.fclose(fp)
+release.set()
+for t in threads:
+    t.join()
+print(open(path).read().count("<heap nr="))
+"""
+
+
+def _arenas(mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip())
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the cap is a glibc setting")
+def test_capped_threads_share_two_arenas():
+    assert _arenas("default") > THREADS // 2  # uncapped, glibc gives most new threads an arena of their own
+    assert _arenas("capped") <= 2
+
+
+def test_a_users_own_setting_is_left_alone(monkeypatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
