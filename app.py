@@ -5,7 +5,7 @@ import streamlit as st
 from medgan.malloc_arenas import limit_malloc_arenas
 from medgan.ui.guard import owner_gate, workspace_guard
 
-limit_malloc_arenas()  # script runs come and go in threads: two shared arenas, not one each (README, server row)
+limit_malloc_arenas()  # script runs come and go in threads: two shared arenas, not one each (bench/server.md)
 
 st.set_page_config(page_title="MedGAN Studio", page_icon=":material/biotech:", layout="wide")
 

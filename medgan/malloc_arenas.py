@@ -2,7 +2,7 @@
 
 glibc gives each new thread its own malloc arena (up to 8 per core) and keeps freed memory inside it, so
 a long-lived server whose threads come and go fragments many arenas and its resident memory creeps. Two
-arenas is the common remedy (the same as ``MALLOC_ARENA_MAX=2``); measured in ``bench/server.py`` (README).
+arenas is the common remedy (the same as ``MALLOC_ARENA_MAX=2``); measured in ``bench/server.md``.
 A ``MALLOC_ARENA_MAX`` the user set is left alone, and on a C library other than glibc this does nothing.
 """
 

@@ -15,9 +15,9 @@ from medgan.malloc_arenas import limit_malloc_arenas
 REPO_ROOT = Path(__file__).resolve().parents[1]
 THREADS = 8
 
-# Start THREADS threads that each malloc and stay alive, then print glibc's count of arenas (malloc_info).
+# Start THREADS threads that each malloc and stay alive, then write glibc's malloc_info XML to argv[2].
 SCRIPT = f"""
-import ctypes, sys, tempfile, threading
+import ctypes, sys, threading
 from medgan.malloc_arenas import limit_malloc_arenas
 if sys.argv[1] == "capped":
     assert limit_malloc_arenas(2)
@@ -34,34 +34,36 @@ threads = [threading.Thread(target=work) for _ in range({THREADS})]
 for t in threads:
     t.start()
 allocated.wait()
-path = tempfile.mktemp()
-fp = libc.fopen(path.encode(), b"w")
+fp = libc.fopen(sys.argv[2].encode(), b"w")
 libc.malloc_info(0, fp)
 libc.fclose(fp)
 release.set()
 for t in threads:
     t.join()
-print(open(path).read().count("<heap nr="))
 """
 
 
-def _arenas(mode: str) -> int:
+def _arenas(mode: str, tmp_path: Path) -> int:
+    """Arenas (glibc heaps) in a fresh process with THREADS live threads, ``mode`` capped or default."""
+    report = tmp_path / f"malloc_info_{mode}.xml"
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode],
+    subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode, str(report)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    return int(out.stdout.strip())
+    return report.read_text().count("<heap nr=")
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the cap is a glibc setting")
-def test_capped_threads_share_two_arenas():
-    assert _arenas("default") > THREADS // 2  # uncapped, glibc gives most new threads an arena of their own
-    assert _arenas("capped") <= 2
+def test_capped_threads_share_two_arenas(tmp_path):
+    assert (
+        _arenas("default", tmp_path) > THREADS // 2
+    )  # uncapped, glibc gives most new threads an arena of their own
+    assert _arenas("capped", tmp_path) <= 2
 
 
 def test_a_users_own_setting_is_left_alone(monkeypatch):

@@ -4,7 +4,7 @@
 # Usage: checkpoints/demo/reproduce.sh [WORKSPACE]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export MEDGAN_HOME="${1:-${MEDGAN_HOME:-workspace}}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+export MEDGAN_HOME="${1:-${MEDGAN_HOME:-workspace}}"
 RESULT=$(python -m medgan train --dataset demo-phantom --arch fastgan --conditional --resolution 64 \
   --width 12 --batch-size 16 --augment diffaugment --steps 6000 --seed 0 --json | tail -n 1)
 RUN_ID=$(python -c 'import json, sys; print(json.loads(sys.argv[1])["run_id"])' "$RESULT")
