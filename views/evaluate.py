@@ -8,6 +8,7 @@ from medgan import runs
 from medgan.data.imageops import to_pil
 from medgan.jobs import tasks
 from medgan.metrics import figures, report
+from medgan.metrics.class_agreement import agreement_frame
 from medgan.train.monitor import RunWatcher
 from medgan.ui.jobs import job_status
 from medgan.ui.widgets import ensure_demo, run_picker
@@ -109,6 +110,13 @@ if per_class := [row for row in results.get("per_class", []) if row["metric"]]:
         ],
         hide_index=True,
     )
+
+if agreement := results.get("class_agreement"):
+    st.markdown(
+        "**Class agreement**: share of each class's synthetic images that a classifier of the real training "
+        "images assigns to that class, 95 % interval (baseline: its held-out real images)"
+    )
+    st.dataframe(agreement_frame(agreement), hide_index=True)
 
 st.subheader("FID over training steps")
 st.caption("FID tracked while training (fixed noise, against the held-out images) and full evaluations.")

@@ -7,6 +7,7 @@ import json
 import sys
 
 from medgan.commands import add_checkpoint_option, run_ref
+from medgan.metrics.class_agreement import format_share
 from medgan.metrics.report import REAL_SUBSAMPLE, evaluate
 
 
@@ -75,6 +76,7 @@ def summary(results: dict) -> str:
             f"   n={row['n_synthetic']} vs {row['n_train']} | {row['n_heldout']} vs {row['n_train']}"
         )
     lines += _per_class_lines(results.get("per_class", []))
+    lines += _agreement_lines(results.get("class_agreement", []))
     lines += [
         "",
         "Memorization (nearest training image; flagged below the 1st percentile of held-out distances):",
@@ -100,6 +102,21 @@ def _per_class_lines(rows: list[dict]) -> list[str]:
             f"  {row['class']:<12} {row['metric']:<4} {_fmt(row['value'], row['sd']):>22} | "
             f"{_fmt(row['baseline'], row['baseline_sd']):>22}   n={row['n_synthetic']} vs {row['n_train']} | "
             f"{row['n_heldout']} vs {row['n_train']}"
+        )
+    return lines
+
+
+def _agreement_lines(rows: list[dict]) -> list[str]:
+    """Class agreement rows (share the in-domain classifier gives the intended class, Wilson 95 %) as text."""
+    if not rows:
+        return []
+    lines = ["", f"Class agreement ({rows[0]['classifier']}): synthetic | held-out real baseline:"]
+    for row in rows:
+        confused = f", else mostly {row['confused_with']}" if row["confused_with"] else ""
+        lines.append(
+            f"  {row['class']:<12} {format_share(row['agreement'], row['agreement_low'], row['agreement_high']):>22}"
+            f" n={row['n_synthetic']}{confused} | "
+            f"{format_share(row['baseline'], row['baseline_low'], row['baseline_high'])} n={row['n_heldout']}"
         )
     return lines
 

@@ -22,6 +22,7 @@ from medgan.data.grouping import rows_with_copy_in
 from medgan.data.patients import split_warning
 from medgan.data.phantom import dataset_or_demo
 from medgan.data.store import ImageSet, dataset_of, load_images
+from medgan.metrics.class_agreement import class_agreement_table
 from medgan.metrics.distribution import distribution_table
 from medgan.metrics.features import get_extractor, real_features, subsample_rows
 from medgan.metrics.memorization import audit
@@ -156,6 +157,18 @@ def evaluate_generator(
         if weights
         else []
     )
+    agreement = (
+        class_agreement_table(
+            info,
+            generator.resolution,
+            fake,
+            labels["fake"],
+            heldout_images[real_rows["heldout"]],
+            labels["heldout"],
+        )
+        if weights
+        else []
+    )
     say(0.85, "Memorization audit")
     copies = rows_with_copy_in(info, heldout.indices, train.indices)  # held-out copies of training images
     memo = audit(
@@ -191,6 +204,7 @@ def evaluate_generator(
         "quality": {"reference": "nearest training image in pixel space", **quality},
         "distribution": distribution,
         "per_class": per_class,
+        "class_agreement": agreement,
         "memorization": memo,
         "timings_s": timings,
     }

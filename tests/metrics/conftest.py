@@ -23,7 +23,8 @@ def _metrics_on_one_thread(one_torch_thread):
 @dataclass
 class PhantomGenerator:
     """The attributes of ``LoadedGenerator`` the metrics use. ``mode``: ``phantom`` draws new images from the
-    demo data's own process (a perfect generator), ``noise`` draws uniform noise (an untrained one)."""
+    demo data's own process (a perfect generator), ``noise`` draws uniform noise (an untrained one), ``swapped``
+    draws perfect images of the other class (a generator whose labels are crossed)."""
 
     mode: str = "phantom"
     run_id: str = "fake-run"
@@ -43,7 +44,8 @@ class PhantomGenerator:
         if self.mode == "noise":
             out = rng.integers(0, 256, (n, 1, self.resolution, self.resolution), dtype=np.uint8)
         else:
-            out = np.stack([phantom_image(rng, label == "mass", self.resolution)[None] for _ in range(n)])
+            mass = (label == "mass") != (self.mode == "swapped")
+            out = np.stack([phantom_image(rng, mass, self.resolution)[None] for _ in range(n)])
         for index, image in self.planted.items():
             if index < n:
                 out[index] = image

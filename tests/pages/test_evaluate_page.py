@@ -42,7 +42,7 @@ def test_an_evaluation_runs_as_a_job_and_its_result_shows_after_a_reload(page, j
     subheaders = [s.value for s in at.subheader]
     assert subheaders[0] == "Quality against the nearest training image"
     assert subheaders[1] == "Distribution · features: domain-CNN (demo-phantom, 64 px, supervised)"
-    quality, distribution, per_class = (df.value for df in at.dataframe)
+    quality, distribution, per_class, agreement = (df.value for df in at.dataframe)
     assert quality["metric"].tolist() == ["PSNR", "SSIM", "MS-SSIM", "MS-GMSD", "MDSI", "HaarPSI"]
     assert (quality["n"] == 24).all() and "±" in quality["mean ± sd"].iloc[0]
     assert (
@@ -53,6 +53,8 @@ def test_an_evaluation_runs_as_a_job_and_its_result_shows_after_a_reload(page, j
         "KID",
     }
     assert any("class proportions (mass 12, normal 12)" in c.value for c in at.caption)
+    assert agreement["class"].tolist() == ["mass", "normal"] and (agreement["n_synthetic"] == 12).all()
+    assert all(" % (" in cell for cell in agreement["synthetic"]) and (agreement["n_heldout"] == 144).all()
     assert any("Pixel space" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 3  # FID over steps, two distance histograms
     assert len(at.get("image")) == 2 * 2 * 8  # closest pairs in two spaces, side by side
