@@ -169,7 +169,8 @@ def write_pngs(images: np.ndarray, out_dir: Path, prefix: str = "sample", stack:
 def export_generator(run_id: str, dest: Path, sample_seed: int = 0) -> Path:
     """Write a run's sampling weights (EMA when kept) + config as a small shippable generator folder:
     ``generator.pt`` (step, config JSON, weights; no optimizer or discriminator), ``config.json`` and a
-    ``samples.png`` grid (one row per class when labelled). Returns the ``generator.pt`` path."""
+    ``samples.png`` grid (one row per class when labelled). ``run_id`` may be a reference (``RUN_ID@latest``;
+    bare: best). Returns the ``generator.pt`` path."""
     from medgan.train.checkpoint import save_checkpoint
     from medgan.train.config import save_config
 

@@ -29,8 +29,10 @@ class TrainingTools:
         generator: nn.Module,
         images_per_step: int,
         reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        labels: torch.Tensor | None = None,
     ) -> None:
-        """``images_per_step`` counts all ranks (the global batch); ``reduce`` sums a tensor over ranks."""
+        """``images_per_step`` counts all ranks (the global batch); ``reduce`` sums a tensor over ranks;
+        ``labels``: the training label ids of a conditional run (the EMA's standing statistics draw them)."""
         self.config, self.images_per_step = config, images_per_step
         self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.ada: AdaController | None = None
@@ -40,7 +42,7 @@ class TrainingTools:
             pipe = AugmentPipe()
             self.ada = AdaController(pipe, target=ADA_TARGET, speed_kimg=ADA_SPEED_KIMG, reduce=reduce)
             self.augment = pipe
-        self.ema = GeneratorEMA(generator) if config.ema else None
+        self.ema = GeneratorEMA(generator, config.z_dim, labels) if config.ema else None
         self.grows = hasattr(generator, "set_level")
 
     @property
@@ -73,8 +75,8 @@ class TrainingTools:
             )
 
     def sampling_generator(self, generator: nn.Module) -> nn.Module:
-        """The network to draw samples from: the EMA copy when there is one."""
-        return self.ema.model if self.ema is not None else generator
+        """The network to draw samples from: the EMA copy (with standing statistics) when there is one."""
+        return self.ema.sampling_model() if self.ema is not None else generator
 
     def state(self, all_ranks: bool = True) -> dict[str, Any]:
         """Checkpoint entries: ``ema`` weights (or None) and ADA state; ``all_ranks`` folds every rank's

@@ -92,7 +92,11 @@ class Trainer:
         self.amp_dtype = autocast_dtype(self.device, config.amp)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.tools = TrainingTools(
-            config, self.G, config.batch_size, partial(distributed.all_sum, info=self.info)
+            config,
+            self.G,
+            config.batch_size,
+            partial(distributed.all_sum, info=self.info),
+            labels=self.data.labels.cpu() if config.n_classes else None,
         )
         self.tracker = MetricTracker(config, self.device)
         self.step, self.elapsed_before = 0, 0.0

@@ -11,7 +11,9 @@ def _rows(results: dict) -> dict[str, dict]:
     return {row["class"]: row for row in results["class_agreement"]}
 
 
-def test_a_perfect_generator_agrees_like_real_images_and_a_crossed_one_does_not(demo_with_domain, make_generator):
+def test_a_perfect_generator_agrees_like_real_images_and_a_crossed_one_does_not(
+    demo_with_domain, make_generator
+):
     good = _rows(report.evaluate_generator(make_generator(), n=120)[0])
     crossed = _rows(report.evaluate_generator(make_generator(mode="swapped"), n=120)[0])
     assert set(good) == set(crossed) == {"mass", "normal"}
