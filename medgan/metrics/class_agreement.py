@@ -102,7 +102,7 @@ def agreement_frame(rows: list[dict]) -> pd.DataFrame:
                 format_share(r["agreement"], r["agreement_low"], r["agreement_high"]) for r in rows
             ],
             "n_synthetic": [r["n_synthetic"] for r in rows],
-            "mostly else": [r["confused_with"] or "-" for r in rows],
+            "otherwise seen as": [r["confused_with"] or "-" for r in rows],
             "held-out real (baseline)": [
                 format_share(r["baseline"], r["baseline_low"], r["baseline_high"]) for r in rows
             ],
