@@ -8,7 +8,7 @@ from medgan import runs
 from medgan.data.imageops import to_pil
 from medgan.jobs import tasks
 from medgan.metrics import figures, report
-from medgan.metrics.class_agreement import agreement_frame
+from medgan.metrics.class_agreement import agreement_frame, weak_classifier_note
 from medgan.train.monitor import RunWatcher
 from medgan.ui.jobs import job_status
 from medgan.ui.widgets import ensure_demo, run_picker
@@ -117,6 +117,8 @@ if agreement := results.get("class_agreement"):
         "images assigns to that class, 95 % interval (baseline: its held-out real images)"
     )
     st.dataframe(agreement_frame(agreement), hide_index=True)
+    if note := weak_classifier_note(agreement):
+        st.warning(note)
 
 st.subheader("FID over training steps")
 st.caption("FID tracked while training (fixed noise, against the held-out images) and full evaluations.")

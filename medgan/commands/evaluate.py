@@ -7,7 +7,7 @@ import json
 import sys
 
 from medgan.commands import add_checkpoint_option, run_ref
-from medgan.metrics.class_agreement import format_share
+from medgan.metrics.class_agreement import format_share, weak_classifier_note
 from medgan.metrics.report import REAL_SUBSAMPLE, evaluate
 
 
@@ -118,6 +118,8 @@ def _agreement_lines(rows: list[dict]) -> list[str]:
             f" n={row['n_synthetic']}{confused} | "
             f"{format_share(row['baseline'], row['baseline_low'], row['baseline_high'])} n={row['n_heldout']}"
         )
+    if note := weak_classifier_note(rows):
+        lines.append(f"  NOTE: {note}")
     return lines
 
 

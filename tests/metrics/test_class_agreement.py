@@ -4,7 +4,7 @@ import numpy as np
 
 from medgan.commands.evaluate import summary
 from medgan.metrics import report
-from medgan.metrics.class_agreement import agreement_frame, format_share
+from medgan.metrics.class_agreement import agreement_frame, format_share, weak_classifier_note
 
 
 def _rows(results: dict) -> dict[str, dict]:
@@ -36,3 +36,13 @@ def test_class_agreement_is_printed_and_shown_with_intervals(demo_with_domain, m
     assert set(frame["otherwise seen as"]) == {"mass", "normal"}
     assert format_share(0.81, 0.75, 0.86) == "81.0 % (75.0-86.0)" and format_share(None, None, None) == "-"
     assert all(np.isfinite(row["baseline_low"]) for row in results["class_agreement"])
+
+
+def test_classes_the_classifier_itself_gets_wrong_are_named():
+    row = {"class": "normal", "baseline": 0.368, "agreement": 0.447}
+    assert weak_classifier_note([{**row, "class": "benign", "baseline": 0.95}]) is None
+    note = weak_classifier_note([row, {**row, "class": "malignant", "baseline": 0.483}])
+    assert note.startswith(
+        "The classifier recognises only part of the held-out real images (normal 37 %, malignant 48 %)"
+    )
+    assert weak_classifier_note([{**row, "baseline": None}]) is None  # no held-out images of the class

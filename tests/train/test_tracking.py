@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -14,7 +15,7 @@ from medgan.generate import load_generator
 from medgan.metrics import domain
 from medgan.train.checkpoint import BEST, LATEST, load_checkpoint
 from medgan.train.config import load_config, save_config
-from medgan.train.tracking import MetricTracker
+from medgan.train.tracking import MetricTracker, floor_note
 from medgan.train.trainer import create_run, train_run
 from tests.train.helpers import tiny_config
 
@@ -110,3 +111,18 @@ def test_generator_references_and_cli_checkpoint(demo_dataset, tmp_path, capsys)
     best_step = int(load_checkpoint(runs.run_dir(run_id) / "checkpoints" / BEST)["step"])
     best, latest = (load_generator(ref).sample(3, seed=1) for ref in (run_id, f"{run_id}@latest"))
     assert best.shape == (3, 1, 32, 32) and np.array_equal(best, latest) == (best_step == 4)
+
+
+def test_a_warning_once_the_tracked_fid_reaches_its_floor():
+    """Below its real-vs-real floor a tracked FID ranks checkpoints by noise: the Train page says so."""
+    rows = [
+        {"step": 10, "loss_d": 1.0},
+        {"step": 100, "fid": 2.0, "fid_floor": 0.76, "extractor": "domain-CNN (busi, 64 px)"},
+        {"step": 200, "fid": 0.53, "fid_floor": 0.76, "extractor": "domain-CNN (busi, 64 px)"},
+        {"step": 300, "fid": 0.70, "fid_floor": 0.76, "extractor": "domain-CNN (busi, 64 px)"},
+    ]
+    assert floor_note(pd.DataFrame(rows[:2])) is None
+    assert floor_note(pd.DataFrame(rows[:1])) is None  # nothing tracked yet
+    note = floor_note(pd.DataFrame(rows))
+    assert note.startswith("The tracked FID reached its real-vs-real floor at step 200 (0.53 vs 0.76)")
+    assert "domain-CNN (busi, 64 px) features" in note and "Inception" in note
