@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from medgan import workspace
+from medgan import runs, workspace
 from medgan.jobs import store
+from medgan.ui import live
 
 
 @pytest.mark.slow
@@ -46,6 +47,14 @@ def test_train_page_starts_a_job_and_shows_its_curves(demo_dataset, monkeypatch)
     assert np.frombuffer(base64.b64decode(fid_x["bdata"]), dtype=fid_x["dtype"]).tolist() == [5, 10]
     assert "real-vs-real floor" in fid_chart["layout"]["annotations"][0]["text"]
     assert at.button(key="train_resume").disabled and at.button(key="train_cancel").disabled
+    assert not at.warning  # an untrained generator is far above the floor
+    # a tracked FID at its floor (as on BUSI, where the in-domain CNN stops telling real from synthetic)
+    metrics = runs.run_dir(at.selectbox(key="train_pick").value) / "metrics.jsonl"
+    tracked = next(json.loads(line) for line in metrics.read_text().splitlines()[::-1] if '"fid"' in line)
+    metrics.write_text(metrics.read_text() + json.dumps({**tracked, "fid": tracked["fid_floor"] / 2}) + "\n")
+    live.forget()
+    at.run()
+    assert not at.exception and "reached its real-vs-real floor at step 10" in at.warning[0].value
 
 
 def test_augmentation_defaults_to_the_architectures_preset(demo_dataset):
