@@ -6,8 +6,8 @@ class head of the in-domain CNN (:mod:`medgan.metrics.domain`, trained on the tr
 synthetic image; each class's row gives the share assigned to the class it was drawn for, with a Wilson 95 %
 interval, beside the same share for that class's held-out real images (the classifier's own accuracy: what a
 perfect generator would score). This is "GAN-test" of Shmelkov et al. 2018 ("How good is my GAN?", ECCV),
-per class and with the real baseline beside it; "GAN-train" (a classifier trained on synthetic images, tested
-on real ones) is the Compare classifiers page.
+per class and with the real baseline beside it. What synthetic images add to a classifier trained on real ones
+is measured on the Classifier page.
 """
 
 from __future__ import annotations
