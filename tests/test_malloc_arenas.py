@@ -60,9 +60,8 @@ def _arenas(mode: str, tmp_path: Path) -> int:
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the cap is a glibc setting")
 def test_capped_threads_share_two_arenas(tmp_path):
-    assert (
-        _arenas("default", tmp_path) > THREADS // 2
-    )  # uncapped, glibc gives most new threads an arena of their own
+    # uncapped, glibc gives most new threads an arena of their own
+    assert _arenas("default", tmp_path) > THREADS // 2
     assert _arenas("capped", tmp_path) <= 2
 
 

@@ -13,7 +13,6 @@ from medgan.train.config import (
     preset_overrides,
 )
 from medgan.train.monitor import describe
-from medgan.train.tracking import floor_note
 from medgan.ui.live import forget, live_run
 from medgan.ui.widgets import dataset_picker
 
@@ -171,8 +170,8 @@ def live_view(run_id: str) -> None:
         curves.plotly_chart(view.loss, key=f"train_curves_{run_id}")
         if view.fid is not None:
             curves.plotly_chart(view.fid, key=f"train_fid_{run_id}")
-            if note := floor_note(view.metrics):
-                curves.warning(note)
+            if view.fid_note:
+                curves.warning(view.fid_note)
     else:
         curves.caption("No metrics yet (the first line appears after a few steps).")
     if view.sample is not None:

@@ -16,23 +16,12 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-import torch
 
 from medgan.data.store import DatasetInfo
-from medgan.metrics.domain import load_or_train, to_unit_range
+from medgan.metrics.domain import load_or_train, predict_ids
 from medgan.turing.stats import proportion
 
-_BATCH = 256
 TRUSTED_BASELINE = 0.8  # below this share of its own held-out images right, a class's agreement says little
-
-
-@torch.no_grad()
-def predict_classes(info: DatasetInfo, resolution: int, images: np.ndarray) -> np.ndarray:
-    """Class names the in-domain CNN of (dataset, resolution) assigns to uint8 ``images`` (N, C, R, R)."""
-    net, meta = load_or_train(info, resolution)
-    logits = [net(to_unit_range(images[i : i + _BATCH]))[0] for i in range(0, len(images), _BATCH)]
-    ids = torch.cat(logits).argmax(1).numpy() if logits else np.empty(0, dtype=np.int64)
-    return np.asarray(meta["class_names"], dtype=object)[ids]
 
 
 def _row(name: str, predicted: np.ndarray) -> dict:
@@ -62,14 +51,16 @@ def class_agreement_table(
     """One row per class of the synthetic images: the share the in-domain classifier assigns to the class
     they were drawn for (``agreement``, interval, n) and its held-out real baseline. Empty when the dataset
     has fewer than two classes."""
-    if len(set(np.asarray(heldout_labels)) | set(np.asarray(fake_labels))) < 2:
+    fake_labels, heldout_labels = np.asarray(fake_labels), np.asarray(heldout_labels)
+    if len(set(heldout_labels) | set(fake_labels)) < 2:
         return []
-    fake_pred = predict_classes(info, resolution, fake)
-    real_pred = predict_classes(info, resolution, heldout)
+    net, meta = load_or_train(info, resolution)
+    names = np.asarray(meta["class_names"], dtype=object)
+    fake_pred, real_pred = names[predict_ids(net, fake)], names[predict_ids(net, heldout)]
     rows = []
-    for name in dict.fromkeys(np.asarray(fake_labels)):
-        synthetic = _row(name, fake_pred[np.asarray(fake_labels) == name])
-        real = _row(name, real_pred[np.asarray(heldout_labels) == name])
+    for name in dict.fromkeys(fake_labels):
+        synthetic = _row(name, fake_pred[fake_labels == name])
+        real = _row(name, real_pred[heldout_labels == name])
         rows.append(
             {
                 "class": str(name),

@@ -112,16 +112,19 @@ def _train(info: DatasetInfo, resolution: int, steps: int, seed: int) -> tuple[D
     return net, meta
 
 
+@torch.no_grad()
+def predict_ids(net: DomainEncoder, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Class ids (into the net's ``class_names``) the class head assigns to uint8 ``images`` (N, C, R, R)."""
+    logits = [net(to_unit_range(images[i : i + batch]))[0] for i in range(0, len(images), batch)]
+    return torch.cat(logits).argmax(1).numpy() if logits else np.empty(0, dtype=np.int64)
+
+
 def _heldout_accuracy(net: DomainEncoder, info: DatasetInfo, resolution: int) -> float | None:
     """Class accuracy of the trained heads on the val + test splits (None when there are none)."""
     heldout = load_images(info, resolution=resolution, split=["val", "test"])
     if len(heldout) == 0:
         return None
-    with torch.no_grad():
-        logits = torch.cat(
-            [net(to_unit_range(heldout.images[i : i + 256]))[0] for i in range(0, len(heldout), 256)]
-        )
-    return float((logits.argmax(1).numpy() == heldout.label_ids).mean())
+    return float((predict_ids(net, heldout.images) == heldout.label_ids).mean())
 
 
 def _save(path: Path, net: DomainEncoder, meta: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from medgan.train.monitor import (
     progress,
     tracked_rows,
 )
+from medgan.train.tracking import floor_note
 
 MAX_POINTS = 400  # per curve: enough for a smooth line, and the chart's JSON stays small at any run length
 MAX_RUNS = 4
@@ -61,6 +62,7 @@ class LiveRun:
     loss: go.Figure | None
     fid: go.Figure | None
     sample: bytes | None
+    fid_note: str | None = None  # a tracked FID at its floor (medgan.train.tracking.floor_note)
 
 
 def thin(metrics: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
@@ -128,14 +130,20 @@ class _LiveCache:
     def _refresh(run_id: str, entry: _Entry) -> LiveRun:
         key = _files_key(run_id)
         if entry.view is not None and key == entry.key:
-            metrics, loss, fid = entry.view.metrics, entry.view.loss, entry.view.fid
+            metrics, loss, fid, note = (
+                entry.view.metrics,
+                entry.view.loss,
+                entry.view.fid,
+                entry.view.fid_note,
+            )
         else:
             metrics = entry.watcher.frame()
             loss = SharedFigure(loss_figure(thin(metrics))) if len(metrics) else None
             fid = SharedFigure(fid_curve(metrics)) if "fid" in metrics else None
+            note = floor_note(metrics)
             entry.key = key
         state = progress(run_id, metrics, entry.watcher.elapsed())
-        return LiveRun(metrics, state, loss, fid, _sample_bytes(run_id))
+        return LiveRun(metrics, state, loss, fid, _sample_bytes(run_id), note)
 
     def forget(self, run_id: str | None) -> None:
         """Drop ``run_id`` (every run when None), so the next poll reads it afresh."""
